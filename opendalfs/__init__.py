@@ -1,0 +1,12 @@
+"""opendalfs: an fsspec filesystem for every Apache OpenDAL service.
+
+``OpendalFileSystem("s3", endpoint=..., region=...)`` or any fsspec URL
+``opendal+<service>://...`` reaches the service through ``opendal.AsyncOperator``.
+"""
+
+from opendalfs._version import __version__
+from opendalfs.core import OpendalFileSystem
+from opendalfs.file import OpendalFile
+from opendalfs.registry import register
+
+__all__ = ["OpendalFile", "OpendalFileSystem", "__version__", "register"]

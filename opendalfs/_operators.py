@@ -1,0 +1,121 @@
+"""Building OpenDAL operators from user options, once per service configuration.
+
+Operators are cached for the whole process by their full configuration, so two
+filesystem instances with the same options share one operator: one connection
+pool for remote services, and one store for in-process services such as
+``memory`` (as fsspec's own ``memory://`` shares one store).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import opendal
+from opendal.layers import RetryLayer, TimeoutLayer
+
+from opendalfs._services import ServiceSpec, is_secret
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The operator capabilities that decide how each fsspec operation is carried out."""
+
+    list: bool
+    copy: bool
+    rename: bool
+    create_dir: bool
+    delete_recursive: bool
+    if_not_exists: bool
+    write_multi: bool
+    write_empty: bool
+    presign_read: bool
+    shared: bool
+
+    @classmethod
+    def of(cls, op: opendal.AsyncOperator) -> Capabilities:
+        cap = op.capability()
+        return cls(
+            list=cap.list,
+            copy=cap.copy,
+            rename=cap.rename,
+            create_dir=cap.create_dir,
+            delete_recursive=cap.delete_with_recursive,
+            if_not_exists=cap.write_with_if_not_exists,
+            write_multi=cap.write_can_multi,
+            write_empty=cap.write_can_empty,
+            presign_read=cap.presign_read,
+            shared=cap.shared,
+        )
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An operator together with the capabilities read from it once."""
+
+    op: opendal.AsyncOperator
+    caps: Capabilities
+
+
+def service_options(spec: ServiceSpec, options: Mapping[str, Any]) -> dict[str, str]:
+    """Check user options against the service's configuration and turn them into strings.
+
+    OpenDAL accepts and silently ignores unknown keys, so a typo such as
+    ``regoin=`` would otherwise go unnoticed until a confusing failure later.
+    """
+    if spec.options is not None:
+        unknown = sorted(set(options) - spec.options)
+        if unknown:
+            raise ValueError(
+                f"unknown option{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(map(repr, unknown))} for OpenDAL service {spec.scheme!r}; "
+                f"valid options are: {', '.join(sorted(spec.options))}"
+            )
+    return {key: _option_text(key, value) for key, value in options.items() if value is not None}
+
+
+def _option_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    shown = "<hidden>" if is_secret(key) else repr(value)
+    raise TypeError(
+        f"option {key!r} must be a string, number, boolean or path, "
+        f"not {type(value).__name__} ({shown})"
+    )
+
+
+_cache: dict[tuple, Handle] = {}
+_lock = threading.Lock()
+
+
+def operator_for(
+    scheme: str, options: Mapping[str, str], retries: int, timeout: float | None
+) -> Handle:
+    """The process-wide operator for this exact configuration, built on first use."""
+    key = (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
+    handle = _cache.get(key)
+    if handle is None:
+        with _lock:
+            handle = _cache.get(key)
+            if handle is None:
+                handle = _cache[key] = _build(scheme, options, retries, timeout)
+    return handle
+
+
+def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float | None) -> Handle:
+    op = opendal.AsyncOperator(scheme, **options)
+    if retries:
+        # Short, jittered backoff: a transient failure is retried within about a
+        # second, and a wrongly "temporary" error cannot stall a call for long.
+        op = op.layer(RetryLayer(max_times=retries, min_delay=0.05, max_delay=2.0, jitter=True))
+    if timeout:
+        # Outermost, so one call (its retries included) ends within the timeout.
+        op = op.layer(TimeoutLayer(timeout=timeout, io_timeout=timeout))
+    return Handle(op, Capabilities.of(op))

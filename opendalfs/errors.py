@@ -1,0 +1,109 @@
+"""The one translation from OpenDAL's errors to Python's builtin exceptions.
+
+fsspec, pandas, zarr and pyarrow branch on ``FileNotFoundError``,
+``IsADirectoryError`` and friends; OpenDAL's exceptions are not ``OSError``s at
+all, and its file objects raise a bare ``OSError`` whose text starts with the
+error kind. Every OpenDAL call in opendalfs runs inside :func:`translated`, so
+none of them reaches a user untranslated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+
+from opendal import exceptions as odx
+
+#: Every exception class the binding defines; they share no common base class.
+OPENDAL_ERRORS: tuple[type[BaseException], ...] = tuple(
+    cls for cls in vars(odx).values() if isinstance(cls, type) and issubclass(cls, BaseException)
+)
+
+#: OpenDAL's kind names whose meaning is a builtin ``OSError`` subclass and errno.
+_OS_ERRORS: dict[str, tuple[type[OSError], int]] = {
+    "NotFound": (FileNotFoundError, errno.ENOENT),
+    "AlreadyExists": (FileExistsError, errno.EEXIST),
+    "IsADirectory": (IsADirectoryError, errno.EISDIR),
+    "NotADirectory": (NotADirectoryError, errno.ENOTDIR),
+    "PermissionDenied": (PermissionError, errno.EACCES),
+    "IsSameFile": (shutil.SameFileError, errno.EINVAL),
+    "RateLimited": (OSError, errno.EBUSY),
+    "Conflict": (OSError, errno.EBUSY),
+    "RangeNotSatisfied": (OSError, errno.EINVAL),
+}
+
+# "NotFound (permanent) at read, context: ..." as raised by opendal's file objects.
+_KIND_PREFIX = re.compile(r"^([A-Za-z]+) \((?:permanent|temporary|persistent)\)")
+
+
+def error_kind(exc: BaseException) -> str | None:
+    """OpenDAL's name for what went wrong (``"NotFound"`` …), or None if not OpenDAL's."""
+    if isinstance(exc, OPENDAL_ERRORS):
+        match = _KIND_PREFIX.match(str(exc))
+        return match.group(1) if match else type(exc).__name__
+    if type(exc) is OSError and not exc.args[1:]:
+        match = _KIND_PREFIX.match(str(exc))
+        return match.group(1) if match else None
+    return None
+
+
+def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """One line from an OpenDAL message: what failed and, if given, its source.
+
+    OpenDAL messages span many lines (context, source, a backtrace); users need the
+    first line and the underlying cause. Secret values are masked.
+    """
+    lines = [line.strip() for line in str(exc).splitlines()]
+    text = lines[0] if lines else type(exc).__name__
+    if "Source:" in lines:
+        source = lines[lines.index("Source:") + 1 :]
+        if source and source[0]:
+            text = f"{text} ({source[0]})"
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def translate(
+    exc: BaseException,
+    path: str,
+    *,
+    secrets: Iterable[str] = (),
+    creating: bool = False,
+) -> Exception:
+    """The builtin exception that says what ``exc`` means for ``path``.
+
+    ``creating`` marks a write that must not replace an existing object, where a
+    failed condition means the object exists.
+    """
+    kind = error_kind(exc) or "Unexpected"
+    cause = summary(exc, secrets)
+    if kind == "ConditionNotMatch":
+        if creating:
+            return FileExistsError(errno.EEXIST, cause, path)
+        return OSError(errno.ESTALE, cause, path)
+    if kind == "Unsupported":
+        return NotImplementedError(f"{path}: {cause}")
+    if kind == "ConfigInvalid":
+        return ValueError(f"{path}: {cause}")
+    if kind in _OS_ERRORS:
+        builtin, code = _OS_ERRORS[kind]
+        return builtin(code, cause, path)
+    if "timeout reached" in cause:
+        return TimeoutError(errno.ETIMEDOUT, cause, path)
+    return OSError(errno.EIO, cause, path)
+
+
+@contextlib.contextmanager
+def translated(path: str, *, secrets: Iterable[str] = (), creating: bool = False) -> Iterator[None]:
+    """Run a block of OpenDAL calls, re-raising their errors as builtin ones."""
+    try:
+        yield
+    except (*OPENDAL_ERRORS, OSError) as exc:
+        if error_kind(exc) is None:
+            raise
+        raise translate(exc, path, secrets=secrets, creating=creating) from exc

@@ -1,0 +1,58 @@
+"""Filesystem fixtures shared by the whole suite: one per service under test.
+
+Each test gets a fresh, empty place to work (``fs_root``) on every service, and
+the fixtures say what the service can do, so the same test body runs everywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from opendalfs import OpendalFileSystem
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service under test and what it can do."""
+
+    scheme: str
+    options: dict[str, Any] = field(default_factory=dict)
+    #: Whether a directory can exist with nothing in it.
+    empty_directories: bool = True
+    #: The first path segment every test path starts with (the bucket, for object stores).
+    container: str = ""
+
+    def filesystem(self, **extra: Any) -> OpendalFileSystem:
+        return OpendalFileSystem(self.scheme, **self.options, **extra)
+
+
+SERVICES = ["memory", "fs"]
+
+
+@pytest.fixture(params=SERVICES)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Service:
+    if request.param == "fs":
+        root = tmp_path_factory.mktemp("fsroot")
+        return Service("fs", {"root": str(root)})
+    return Service(request.param)
+
+
+@pytest.fixture
+def fs(service: Service) -> OpendalFileSystem:
+    fs = service.filesystem()
+    fs.invalidate_cache()
+    return fs
+
+
+@pytest.fixture
+def root(fs: OpendalFileSystem, service: Service) -> Iterator[str]:
+    """A fresh directory name for one test; removed afterwards."""
+    name = "/".join(p for p in (service.container, f"t-{uuid.uuid4().hex[:12]}") if p)
+    yield name
+    if fs.exists(name):
+        fs.rm(name, recursive=True)
