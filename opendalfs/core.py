@@ -23,6 +23,9 @@ from opendalfs.file import OpendalFile
 #: Bytes moved per step when streaming between services or to and from local files.
 STREAM_CHUNK = 8 * 2**20
 
+#: Retries of a failure OpenDAL flags temporary, on services reached over a network.
+DEFAULT_RETRIES = 3
+
 #: Keyword arguments of ``pipe_file``/``open`` that OpenDAL stores with an object.
 WRITE_OPTIONS = frozenset(
     {"content_type", "content_disposition", "content_encoding", "cache_control", "user_metadata"}
@@ -37,8 +40,11 @@ class OpendalFileSystem(AsyncFileSystem):
     scheme : str
         The OpenDAL service (``"s3"``, ``"memory"``, ``"fs"`` …). The per-service
         classes in :mod:`opendalfs.registry` set it for you.
-    retries : int, default 3
-        How often OpenDAL's RetryLayer retries a transient failure; 0 disables it.
+    retries : int, optional
+        How often OpenDAL's RetryLayer retries a failure it flags temporary; 0
+        disables it. The default is 3, except on ``fs``: OpenDAL flags every local
+        I/O error but a few (ENOTEMPTY, ENOTDIR, ENOSPC …) as temporary, and
+        retrying a local disk error only delays the same failure.
     timeout : float or None, default 60
         Seconds one call may take, its retries included (OpenDAL's TimeoutLayer);
         None disables it.
@@ -86,7 +92,7 @@ max_paths, skip_instance_cache
         self,
         scheme: str | None = None,
         *,
-        retries: int = 3,
+        retries: int | None = None,
         timeout: float | None = 60.0,
         asynchronous: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -103,6 +109,8 @@ max_paths, skip_instance_cache
             raise TypeError("OpendalFileSystem needs the OpenDAL service name, e.g. 'memory'")
         if fixed is not None and scheme != fixed:
             raise ValueError(f"{type(self).__name__} is for {fixed!r}, not {scheme!r}")
+        if retries is None:
+            retries = 0 if scheme == "fs" else DEFAULT_RETRIES
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")
         if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
@@ -424,6 +432,16 @@ max_paths, skip_instance_cache
             return  # directories are implied by the keys below them, if at all
         await self._create_dir(name, container, key)
 
+    async def _keep_dir(self, name: str) -> None:
+        """Make sure directory ``name`` exists and stays when emptied, where the service can.
+
+        Unlike ``makedirs(exist_ok=True)`` this writes the marker even when files
+        already imply the directory: a copy's files may land first, concurrently.
+        """
+        _, container, key = self._locate(name)
+        if key and self._handle(container).caps.create_dir:
+            await self._create_dir(name, container, key)
+
     async def _create_dir(self, name: str, container: str, key: str) -> None:
         handle = self._handle(container)
         if not handle.caps.create_dir:
@@ -584,7 +602,7 @@ max_paths, skip_instance_cache
             return
         info = await self._info(name1)
         if info["type"] == "directory":
-            await self._makedirs(name2, exist_ok=True)
+            await self._keep_dir(name2)
             return
         if not key2:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name2)
@@ -652,7 +670,7 @@ max_paths, skip_instance_cache
     ) -> None:
         name, container, key = self._locate(rpath)
         if os.path.isdir(lpath):
-            await self._makedirs(name, exist_ok=True)
+            await self._keep_dir(name)
             return
         handle = self._handle(container)
         creating = _creating(mode, name)

@@ -37,6 +37,8 @@ _OS_ERRORS: dict[str, tuple[type[OSError], int]] = {
 
 # "NotFound (permanent) at read, context: ..." as raised by opendal's file objects.
 _KIND_PREFIX = re.compile(r"^([A-Za-z]+) \((?:permanent|temporary|persistent)\)")
+# The operating system's own error, quoted in the source of an "Unexpected" error.
+_OS_ERRNO = re.compile(r"\(os error (\d+)\)")
 
 
 def error_kind(exc: BaseException) -> str | None:
@@ -95,7 +97,9 @@ def translate(
         return builtin(code, cause, path)
     if "timeout reached" in cause:
         return TimeoutError(errno.ETIMEDOUT, cause, path)
-    return OSError(errno.EIO, cause, path)
+    os_errno = _OS_ERRNO.search(cause)
+    # OSError(errno, ...) builds the matching subclass (ENOTDIR: NotADirectoryError …).
+    return OSError(int(os_errno.group(1)) if os_errno else errno.EIO, cause, path)
 
 
 @contextlib.contextmanager

@@ -56,3 +56,33 @@ def root(fs: OpendalFileSystem, service: Service) -> Iterator[str]:
     yield name
     if fs.exists(name):
         fs.rm(name, recursive=True)
+
+
+class CountingOperator:
+    """Forwards to a real AsyncOperator and counts the calls made to it, by method."""
+
+    def __init__(self, op: Any) -> None:
+        self._op = op
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._op, name)
+        if not callable(target):
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return target(*args, **kwargs)
+
+        return counted
+
+
+@pytest.fixture
+def counting(fs: OpendalFileSystem, monkeypatch: pytest.MonkeyPatch) -> CountingOperator:
+    """Count every OpenDAL call ``fs`` makes from here on (one operator per test)."""
+    from opendalfs._operators import Handle
+
+    real = fs._handle(fs.container or "")
+    proxy = CountingOperator(real.op)
+    monkeypatch.setattr(fs, "_handle", lambda container: Handle(proxy, real.caps))
+    return proxy

@@ -1,0 +1,88 @@
+"""Names in, OpenDAL paths out: normalization, containers, and the ``fs`` root."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from opendalfs import OpendalFileSystem, _paths
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("", ""),
+        ("/", ""),
+        ("a", "a"),
+        ("/a/b/", "a/b"),
+        ("a//b///c", "a/b/c"),
+        ("./a/./b", "a/b"),
+        ("a/b/../c", "a/c"),
+        ("opendal+memory://a/b", "a/b"),
+        ("opendal+s3://bucket/key", "bucket/key"),
+        ("opendal+fs:///tmp/x", "tmp/x"),
+    ],
+)
+def test_normalize(raw, name):
+    assert OpendalFileSystem._strip_protocol(raw) == name
+
+
+@pytest.mark.parametrize("raw", ["..", "../x", "a/../../x", "/../etc/passwd"])
+def test_names_cannot_leave_the_root(raw):
+    with pytest.raises(ValueError, match="escapes the root"):
+        OpendalFileSystem._strip_protocol(raw)
+
+
+def test_nul_is_refused():
+    with pytest.raises(ValueError, match="NUL"):
+        OpendalFileSystem._strip_protocol("a\x00b")
+
+
+def test_helpers():
+    assert _paths.split_container("bucket/dir/key") == ("bucket", "dir/key")
+    assert _paths.split_container("bucket") == ("bucket", "")
+    assert _paths.parent("a/b/c") == "a/b"
+    assert _paths.parent("a") == ""
+    assert _paths.as_dir("a/b") == "a/b/"
+    assert _paths.as_dir("") == "/"
+    assert _paths.depth("a/b/c", "a") == 2
+    assert _paths.depth("x", "") == 1
+
+
+def test_per_service_classes_strip_their_plain_scheme_too():
+    from opendalfs.registry import MemoryFileSystem, S3FileSystem
+
+    assert S3FileSystem._strip_protocol("s3://bucket/key") == "bucket/key"
+    assert MemoryFileSystem._strip_protocol("s3://bucket/key") == "s3:/bucket/key"
+
+
+def test_fs_stays_inside_its_root(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep")
+    fs = OpendalFileSystem("fs", root=str(root))
+    # An absolute name is relative to the root, never the machine's /.
+    fs.pipe_file(str(outside), b"inside")
+    assert outside.read_bytes() == b"keep"
+    assert (root / str(outside).lstrip("/")).read_bytes() == b"inside"
+    for bad in ("../outside.txt", "a/../../outside.txt"):
+        for call in (fs.cat_file, fs.rm, fs.info, fs.ls):
+            with pytest.raises(ValueError, match="escapes the root"):
+                call(bad)
+        with pytest.raises(ValueError, match="escapes the root"):
+            fs.pipe_file(bad, b"x")
+        with pytest.raises(ValueError, match="escapes the root"):
+            fs.mv("anything", bad)
+    assert outside.read_bytes() == b"keep"
+    assert sorted(os.listdir(tmp_path)) == ["outside.txt", "root"]
+
+
+def test_fs_without_root_uses_absolute_paths(tmp_path):
+    fs = OpendalFileSystem("fs")
+    target = tmp_path / "abs.txt"
+    fs.pipe_file(str(target), b"absolute")
+    assert target.read_bytes() == b"absolute"
+    assert fs.cat_file(f"opendal+fs://{target}") == b"absolute"
+    assert fs.info(str(target))["name"] == str(target).lstrip("/")
