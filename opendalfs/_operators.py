@@ -19,6 +19,10 @@ from opendal.layers import RetryLayer, TimeoutLayer
 
 from opendalfs._services import ServiceSpec, is_secret
 
+#: Services whose native append was tested to keep the old bytes. S3 claims append
+#: too, but S3-compatible servers (moto) silently replace the object instead.
+VERIFIED_APPEND = frozenset({"fs", "azblob"})
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -34,9 +38,12 @@ class Capabilities:
     write_empty: bool
     presign_read: bool
     shared: bool
+    read_if_match: bool
+    append: bool
+    """Native appends, only where they were seen to append (not just claimed)."""
 
     @classmethod
-    def of(cls, op: opendal.AsyncOperator) -> Capabilities:
+    def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
         cap = op.capability()
         return cls(
             list=cap.list,
@@ -49,6 +56,8 @@ class Capabilities:
             write_empty=cap.write_can_empty,
             presign_read=cap.presign_read,
             shared=cap.shared,
+            read_if_match=cap.read_with_if_match,
+            append=cap.write_can_append and scheme in VERIFIED_APPEND,
         )
 
 
@@ -118,4 +127,4 @@ def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float
     if timeout:
         # Outermost, so one call (its retries included) ends within the timeout.
         op = op.layer(TimeoutLayer(timeout=timeout, io_timeout=timeout))
-    return Handle(op, Capabilities.of(op))
+    return Handle(op, Capabilities.of(op, scheme))

@@ -18,10 +18,14 @@ from opendalfs._info import directory_info, make_info
 from opendalfs._operators import Handle, operator_for, service_options
 from opendalfs._services import is_secret, spec
 from opendalfs.errors import error_kind, translated
-from opendalfs.file import OpendalFile
+from opendalfs.file import OpendalAsyncFile, OpendalFile
 
 #: Bytes moved per step when streaming between services or to and from local files.
 STREAM_CHUNK = 8 * 2**20
+
+#: Part size and parallel parts of a multipart write.
+DEFAULT_WRITE_CHUNK = 8 * 2**20
+DEFAULT_WRITE_CONCURRENT = 4
 
 #: Retries of a failure OpenDAL flags temporary, on services reached over a network.
 DEFAULT_RETRIES = 3
@@ -48,6 +52,12 @@ class OpendalFileSystem(AsyncFileSystem):
     timeout : float or None, default 60
         Seconds one call may take, its retries included (OpenDAL's TimeoutLayer);
         None disables it.
+    write_chunk : int, default 8 MiB
+        Bytes per part when a file is written in parts (multipart uploads); also
+        the write block size of files. ``open(..., write_chunk=...)`` overrides it.
+    write_concurrent : int, default 4
+        Parts uploaded at once. Memory held by one writing file is bounded by
+        about ``write_chunk * (write_concurrent + 2)``.
     asynchronous, loop, batch_size, use_listings_cache, listings_expiry_time, \
 max_paths, skip_instance_cache
         fsspec's own arguments, with fsspec's meaning.
@@ -94,6 +104,8 @@ max_paths, skip_instance_cache
         *,
         retries: int | None = None,
         timeout: float | None = 60.0,
+        write_chunk: int = DEFAULT_WRITE_CHUNK,
+        write_concurrent: int = DEFAULT_WRITE_CONCURRENT,
         asynchronous: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         batch_size: int | None = None,
@@ -113,6 +125,8 @@ max_paths, skip_instance_cache
             retries = 0 if scheme == "fs" else DEFAULT_RETRIES
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")
+        _check_count("write_chunk", write_chunk)
+        _check_count("write_concurrent", write_concurrent)
         if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
             raise ValueError(
                 f"timeout must be a positive number of seconds or None, not {timeout!r}"
@@ -130,6 +144,8 @@ max_paths, skip_instance_cache
         self.spec = spec(scheme)
         self.retries = retries
         self.timeout = timeout
+        self.write_chunk = write_chunk
+        self.write_concurrent = write_concurrent
         if scheme == "fs":
             options.setdefault("root", "/")
         key = self.spec.container_option
@@ -338,8 +354,14 @@ max_paths, skip_instance_cache
     async def _cat_file(
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
     ) -> bytes:
+        """Bytes ``start:end`` of a file, sliced like ``bytes`` (negative, past the end).
+
+        ``if_match=etag`` makes the read fail with ``OSError(ESTALE)`` if the
+        object changed, where the service can check it.
+        """
         name, container, key = self._locate(path)
-        op = self._handle(container).op
+        handle = self._handle(container)
+        options = _read_options(kwargs, name, handle)
         if (start is not None and start < 0) or (end is not None and end < 0):
             size = (await self._info(name))["size"]
             start = _clamp(start, size)
@@ -351,16 +373,16 @@ max_paths, skip_instance_cache
         size = None if end is None else end - start
         with self._translated(name):
             try:
-                return await op.read(key, offset=start or None, size=size)
+                return await handle.op.read(key, offset=start or None, size=size, **options)
             except Exception as exc:
-                if error_kind(exc) not in ("RangeNotSatisfied", "Unexpected"):
+                if not _is_short_read(exc):
                     raise
                 # The range runs past the end: read what exists, like slicing does.
-                total = (await op.stat(key)).content_length
+                total = (await handle.op.stat(key)).content_length
                 if start >= total:
                     return b""
                 stop = total if end is None else min(end, total)
-                return await op.read(key, offset=start or None, size=stop - start)
+                return await handle.op.read(key, offset=start or None, size=stop - start, **options)
 
     # -- writing -----------------------------------------------------------
 
@@ -705,38 +727,64 @@ max_paths, skip_instance_cache
         cache_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> OpendalFile:
+        """Open a buffered file; see :class:`~opendalfs.file.OpendalFile` for the options."""
         return OpendalFile(
             self,
             self._strip_protocol(path),
             mode,
-            block_size=block_size or "default",
+            block_size=block_size,
             autocommit=autocommit,
             cache_options=cache_options,
             **kwargs,
         )
 
-    async def _open_writer(self, path: str, mode: str) -> Any:
-        """An OpenDAL writer for ``path``; in ``ab`` mode it starts with the old bytes.
+    async def open_async(self, path: str, mode: str = "rb", **kwargs: Any) -> OpendalAsyncFile:
+        """Open a file for ``await f.read()`` / ``await f.write()`` in async code.
 
-        Appending rewrites the object (old bytes streamed first), which keeps the
-        old bytes on every service; see the files issue for native appends.
+        Modes ``rb``, ``wb``, ``ab`` and ``xb``; use it as ``async with``.
+        """
+        name = self._strip_protocol(path)
+        details = None
+        if mode == "rb":
+            details = await self._info(name)
+            if details["type"] != "file":
+                raise IsADirectoryError(errno.EISDIR, "is a directory", name)
+        elif mode == "xb" and await self._exists(name):
+            raise FileExistsError(errno.EEXIST, "file exists", name)
+        return OpendalAsyncFile(self, name, mode, details=details, **kwargs)
+
+    async def _open_writer(
+        self, path: str, mode: str, chunk: int | None = None, concurrent: int | None = None
+    ) -> Any:
+        """An OpenDAL writer for ``path`` in mode ``wb``, ``xb`` or ``ab``.
+
+        Appends are native where the service was seen to append, and elsewhere a
+        rewrite (the old bytes are streamed into the new writer first), which keeps
+        the old bytes on every service.
         """
         name, container, key = self._locate(path)
         if not key:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
         handle = self._handle(container)
         creating = mode == "xb"
-        options = {"if_not_exists": True} if creating and handle.caps.if_not_exists else {}
+        options: dict[str, Any] = {}
+        if handle.caps.write_multi:
+            options["chunk"] = chunk or self.write_chunk
+            options["concurrent"] = concurrent or self.write_concurrent
+        if creating and handle.caps.if_not_exists:
+            options["if_not_exists"] = True
         old = await self._info_or_none(name) if mode == "ab" else None
         if old is not None and old["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         with self._translated(name, creating=creating):
+            if old is not None and handle.caps.append:
+                return await handle.op.open(key, "wb", append=True, **options)
             writer = await handle.op.open(key, "wb", **options)
             if old is not None:
                 reader = await handle.op.open(key, "rb")
                 try:
-                    while chunk := await reader.read(STREAM_CHUNK):
-                        await writer.write(chunk)
+                    while chunk_data := await reader.read(STREAM_CHUNK):
+                        await writer.write(chunk_data)
                 finally:
                     await reader.close()
         return writer
@@ -791,11 +839,32 @@ max_paths, skip_instance_cache
         return int(self.ukey(path)[:32], 16)
 
 
+def _check_count(option: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{option} must be a whole number >= 1, not {value!r}")
+
+
 def _clamp(offset: int | None, size: int) -> int | None:
     """Resolve a negative offset against ``size``, like a slice index."""
     if offset is None or offset >= 0:
         return offset
     return max(0, size + offset)
+
+
+def _is_short_read(exc: BaseException) -> bool:
+    """Whether OpenDAL failed because a range ran past the end of the object."""
+    return error_kind(exc) == "RangeNotSatisfied" or "too little data" in str(exc)
+
+
+def _read_options(kwargs: dict[str, Any], name: str, handle: Handle) -> dict[str, Any]:
+    """The OpenDAL read options in ``kwargs``; conditions the service cannot check are dropped."""
+    unknown = set(kwargs) - {"if_match", "version"}
+    if unknown:
+        raise TypeError(f"{name}: unexpected read option(s) {', '.join(sorted(unknown))}")
+    options = {k: v for k, v in kwargs.items() if v is not None}
+    if not handle.caps.read_if_match:
+        options.pop("if_match", None)
+    return options
 
 
 def _creating(mode: str, name: str) -> bool:

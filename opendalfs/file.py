@@ -1,11 +1,11 @@
-"""The sync buffered file: fsspec read caches over ranged reads, writes via an OpenDAL writer."""
+"""Files: fsspec's read caches over ranged reads, writes streamed into one OpenDAL writer."""
 
 from __future__ import annotations
 
 import errno
 from typing import TYPE_CHECKING, Any
 
-from fsspec.asyn import sync
+from fsspec.asyn import AbstractAsyncStreamedFile, sync
 from fsspec.spec import AbstractBufferedFile
 
 if TYPE_CHECKING:
@@ -14,59 +14,114 @@ if TYPE_CHECKING:
 MODES = ("rb", "wb", "ab", "xb")
 
 
-class OpendalFile(AbstractBufferedFile):
-    """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
+def _check_mode(path: str, mode: str) -> None:
+    if mode not in MODES:
+        raise NotImplementedError(
+            f"{path}: mode {mode!r} is not supported; use one of {', '.join(MODES)}"
+        )
 
-    Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``.
-    Writes stream block by block into one OpenDAL writer, which uploads in parts
-    where the service can; the object appears only when the file is closed
-    (or, with ``autocommit=False``, committed). A file left by an exception or
-    dropped unclosed is aborted: nothing partial becomes visible.
+
+class _Upload:
+    """The writing half both file classes share: one OpenDAL writer per file.
+
+    Blocks go to the writer as the buffer fills, and OpenDAL uploads them in parts
+    (``write_chunk`` bytes, ``write_concurrent`` at once) where the service can.
+    The object appears when the writer is closed: on ``close`` or, with
+    ``autocommit=False``, on ``commit``. ``discard`` drops the writer unclosed,
+    which leaves nothing of it visible.
     """
 
     fs: OpendalFileSystem
+    path: str
 
-    def __init__(self, fs: OpendalFileSystem, path: str, mode: str = "rb", **kwargs: Any) -> None:
-        if mode not in MODES:
-            raise NotImplementedError(
-                f"{path}: mode {mode!r} is not supported; use one of {', '.join(MODES)}"
-            )
-        if mode == "xb" and fs.exists(path):
-            raise FileExistsError(errno.EEXIST, "file exists", path)
+    def _setup_upload(self, fs: OpendalFileSystem, kwargs: dict[str, Any]) -> int:
+        """Take the write options out of ``kwargs``; return the default block size."""
         self._writer: Any = None
-        super().__init__(fs, path, mode, **kwargs)
-        if mode == "rb" and self.details["type"] != "file":
-            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        self._chunk: int = kwargs.pop("write_chunk", None) or fs.write_chunk
+        self._concurrent: int = kwargs.pop("write_concurrent", None) or fs.write_concurrent
+        return self._chunk
 
-    def _fetch_range(self, start: int, end: int) -> bytes:
-        return self.fs.cat_file(self.path, start, end)
+    async def _new_writer(self, mode: str) -> Any:
+        return await self.fs._open_writer(self.path, mode, self._chunk, self._concurrent)
 
-    def _initiate_upload(self) -> None:
-        self._writer = self._run(self.fs._open_writer, self.path, self.mode)
-
-    def _upload_chunk(self, final: bool = False) -> bool:
-        data = self.buffer.getvalue()
+    async def _write_block(self, data: bytes) -> None:
         if data:
-            self._run(self._writer.write, data)
-        if final and self.autocommit:
-            self.commit()
-        return True
+            with self.fs._translated(self.path):
+                await self._writer.write(data)
 
-    def commit(self) -> None:
-        """Finish the upload: the object becomes visible now."""
+    async def _finish(self, creating: bool) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            self._run(writer.close)
+            with self.fs._translated(self.path, creating=creating):
+                await writer.close()
             self.fs.invalidate_cache(self.path)
 
     def discard(self) -> None:
         """Abandon the upload: nothing of it becomes visible."""
         self._writer = None
 
+
+class OpendalFile(_Upload, AbstractBufferedFile):
+    """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
+
+    Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
+    (``readahead`` by default; ``block_size`` and ``cache_options`` apply). The size
+    and ETag come from one ``info``; where the service can check an ETag, every
+    read requires it, so a file replaced under an open reader raises
+    ``OSError(ESTALE)`` instead of mixing old and new bytes.
+
+    Writes take ``write_chunk`` and ``write_concurrent`` (defaults from the
+    filesystem). A file left by an exception, or dropped unclosed, is discarded.
+    """
+
+    fs: OpendalFileSystem
+
+    def __init__(
+        self,
+        fs: OpendalFileSystem,
+        path: str,
+        mode: str = "rb",
+        block_size: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_mode(path, mode)
+        if mode == "xb" and fs.exists(path):
+            raise FileExistsError(errno.EEXIST, "file exists", path)
+        write_block = self._setup_upload(fs, kwargs)
+        if block_size in (None, "default") and mode != "rb":
+            block_size = write_block
+        super().__init__(fs, path, mode, block_size=block_size, **kwargs)
+        if mode == "rb" and self.details["type"] != "file":
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        return self.fs.cat_file(self.path, start, end, if_match=self.details.get("etag"))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read to the next newline, or at most ``size`` bytes, as a local file does."""
+        start = self.tell()
+        line = super().readline()
+        if size is not None and 0 <= size < len(line):
+            line = line[:size]
+            self.seek(start + size)
+        return line
+
+    def _initiate_upload(self) -> None:
+        self._writer = self._run(self._new_writer, self.mode)
+
+    def _upload_chunk(self, final: bool = False) -> bool:
+        self._run(self._write_block, self.buffer.getvalue())
+        if final and self.autocommit:
+            self.commit()
+        return True
+
+    def commit(self) -> None:
+        """Finish the upload: the object becomes visible now."""
+        self._run(self._finish, self.mode == "xb")
+
     def _run(self, method: Any, *args: Any) -> Any:
-        """Call an async method on fsspec's IO loop, where OpenDAL's futures must start."""
-        with self.fs._translated(self.path, creating=self.mode == "xb"):
-            return sync(self.fs.loop, _call, method, *args)
+        """Run an async method on fsspec's IO loop, where OpenDAL's futures must start."""
+        return sync(self.fs.loop, method, *args)
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
         if exc_type is not None and self.writable() and not self.closed:
@@ -81,5 +136,66 @@ class OpendalFile(AbstractBufferedFile):
             self.closed = True
 
 
-async def _call(method: Any, *args: Any) -> Any:
-    return await method(*args)
+class OpendalAsyncFile(_Upload, AbstractAsyncStreamedFile):
+    """A file for async code, from ``await fs.open_async(path, mode)``.
+
+    ``await f.read(size)``, ``await f.write(data)``, ``await f.close()``, and
+    fsspec's synchronous ``seek``/``tell``. Reads are not cached: each ``read``
+    is one ranged request. Leaving ``async with`` by an exception discards a
+    write.
+    """
+
+    fs: OpendalFileSystem
+
+    def __init__(
+        self,
+        fs: OpendalFileSystem,
+        path: str,
+        mode: str = "rb",
+        details: dict[str, Any] | None = None,
+        block_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_mode(path, mode)
+        write_block = self._setup_upload(fs, kwargs)
+        self._creating = mode == "xb"
+        # fsspec's streamed file knows "wb" and "ab"; an exclusive create is a
+        # "wb" whose writer refuses to replace an existing object.
+        base_mode = "wb" if self._creating else mode
+        size = details["size"] if details else None
+        super().__init__(
+            fs,
+            path,
+            base_mode,
+            block_size=block_size or (None if mode == "rb" else write_block),
+            cache_type="none",
+            size=size,
+            **kwargs,
+        )
+        self._details = details
+
+    async def _fetch_range(self, start: int, end: int) -> bytes:
+        etag = self._details.get("etag") if self._details else None
+        return await self.fs._cat_file(self.path, start, end, if_match=etag)
+
+    async def _initiate_upload(self) -> None:
+        self._writer = await self._new_writer("xb" if self._creating else self.mode)
+
+    async def _upload_chunk(self, final: bool = False) -> bool:
+        await self._write_block(self.buffer.getvalue())
+        if final:
+            await self._finish(self._creating)
+        return True
+
+    async def __aexit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and self.writable() and not self.closed:
+            self.discard()
+            self.closed = True
+            return
+        await self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "closed", True):
+            if self.writable():
+                self.discard()
+            self.closed = True

@@ -6,14 +6,23 @@ the fixtures say what the service can do, so the same test body runs everywhere.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from opendalfs import OpendalFileSystem
+
+# Property tests: a fixed, repeatable budget under CI; HYPOTHESIS_PROFILE=soak for more.
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+settings.register_profile("ci", max_examples=60, derandomize=True, **_COMMON)
+settings.register_profile("dev", max_examples=60, **_COMMON)
+settings.register_profile("soak", max_examples=5_000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class CountingOperator:
     def __init__(self, op: Any) -> None:
         self._op = op
         self.calls: dict[str, int] = {}
+        self.log: list[tuple[str, tuple, dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._op, name)
@@ -72,6 +82,7 @@ class CountingOperator:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] = self.calls.get(name, 0) + 1
+            self.log.append((name, args, kwargs))
             return target(*args, **kwargs)
 
         return counted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -86,3 +87,16 @@ def test_fs_without_root_uses_absolute_paths(tmp_path):
     assert target.read_bytes() == b"absolute"
     assert fs.cat_file(f"opendal+fs://{target}") == b"absolute"
     assert fs.info(str(target))["name"] == str(target).lstrip("/")
+
+
+def test_docs_list_the_container_services_the_wheel_has():
+    """docs/paths.md names the container services; they must be exactly the wheel's."""
+    from pathlib import Path
+
+    from opendalfs._services import schemes, spec
+
+    docs = (Path(__file__).parents[1] / "docs" / "paths.md").read_text()
+    row = next(line for line in docs.splitlines() if line.startswith("| with a container"))
+    documented = set(re.findall(r"`([a-z0-9-]+)`", row.split("|")[1]))
+    expected = {s for s in schemes() if spec(s).container_option is not None}
+    assert documented == expected
