@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import hashlib
 import os
 from glob import has_magic
 from typing import Any, ClassVar
 
-from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks, sync_wrapper
+from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.utils import stringify_path
 
@@ -17,6 +18,7 @@ from opendalfs import _paths
 from opendalfs._info import directory_info, make_info
 from opendalfs._operators import Handle, operator_for, service_options
 from opendalfs._services import is_secret, spec
+from opendalfs._sync import mirror
 from opendalfs.errors import error_kind, translated
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
@@ -94,6 +96,8 @@ max_paths, skip_instance_cache
     """
 
     protocol: ClassVar[str | tuple[str, ...]] = ("opendal",)
+    #: The blocking twins are made once for the class by ``_sync.mirror``.
+    mirror_sync_methods = False
     root_marker = ""
     #: The service of a per-service subclass; None on the generic class.
     scheme: ClassVar[str | None] = None
@@ -141,6 +145,8 @@ max_paths, skip_instance_cache
         )
         self.scheme = scheme
         self.protocol = (f"opendal+{scheme}",)
+        if fixed is None:  # the generic class: strip this instance's plain scheme too
+            self._strip_protocol = functools.partial(_strip, scheme=scheme)
         self.spec = spec(scheme)
         self.retries = retries
         self.timeout = timeout
@@ -163,9 +169,7 @@ max_paths, skip_instance_cache
 
     @classmethod
     def _strip_protocol(cls, path: Any) -> Any:
-        if isinstance(path, list):
-            return [cls._strip_protocol(p) for p in path]
-        return _paths.normalize(_paths.strip_scheme(stringify_path(path), cls.scheme))
+        return _strip(path, cls.scheme)
 
     def __repr__(self) -> str:
         shown = {k: "***" if is_secret(k) else v for k, v in self._options.items()}
@@ -368,8 +372,26 @@ max_paths, skip_instance_cache
             end = _clamp(end, size)
         start = start or 0
         if end is not None and end <= start:
-            await self._info(name)  # a missing file still raises
+            if (await self._info(name))["type"] != "file":  # a missing file still raises
+                raise IsADirectoryError(errno.EISDIR, "is a directory", name)
             return b""
+        try:
+            return await self._read(name, key, handle, start, end, options)
+        except FileNotFoundError:
+            if await self._isdir(name):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
+            raise
+
+    async def _read(
+        self,
+        name: str,
+        key: str,
+        handle: Handle,
+        start: int,
+        end: int | None,
+        options: dict[str, Any],
+    ) -> bytes:
+        """One ranged read, clamped at the end of the object."""
         size = None if end is None else end - start
         with self._translated(name):
             try:
@@ -389,22 +411,33 @@ max_paths, skip_instance_cache
     async def _pipe_file(
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
     ) -> None:
-        name, container, key = self._locate(path)
-        if not key:
-            raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
-        handle = self._handle(container)
-        options = _write_options(kwargs, name)
-        creating = _creating(mode, name)
-        if creating:
-            if handle.caps.if_not_exists:
-                options["if_not_exists"] = True
-            elif await self._exists(name):
-                raise FileExistsError(errno.EEXIST, "file exists", name)
+        creating = _creating(mode, path)
+        name, key, handle, options = await self._prepare_write(path, creating, kwargs)
         if not isinstance(value, bytes):
             value = bytes(value)
         with self._translated(name, creating=creating):
             await handle.op.write(key, value, **options)
         self.invalidate_cache(name)
+
+    async def _prepare_write(
+        self, path: str, creating: bool, options: dict[str, Any]
+    ) -> tuple[str, str, Handle, dict[str, Any]]:
+        """(name, key, handle, OpenDAL write options) for a write to ``path``.
+
+        A create must not replace an existing object: atomic with ``if_not_exists``
+        where the service has it, an existence check first elsewhere (best effort).
+        """
+        name, container, key = self._locate(path)
+        if not key:
+            raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
+        handle = self._handle(container)
+        options = _write_options(options, name)
+        if creating:
+            if handle.caps.if_not_exists:
+                options["if_not_exists"] = True
+            elif await self._exists(name):
+                raise FileExistsError(errno.EEXIST, "file exists", name)
+        return name, key, handle, options
 
     async def _touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
         """Create an empty file; without ``truncate`` an existing file is left alone.
@@ -423,8 +456,6 @@ max_paths, skip_instance_cache
                     "of an existing file; use truncate=True to rewrite it empty"
                 )
         await self._pipe_file(path, b"", **kwargs)
-
-    touch = sync_wrapper(_touch)
 
     async def _mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         name, container, key = self._locate(path)
@@ -497,8 +528,6 @@ max_paths, skip_instance_cache
         with self._translated(name):
             await self._handle(container).op.delete(_paths.as_dir(key))
         self.invalidate_cache(name)
-
-    rmdir = sync_wrapper(_rmdir)
 
     async def _rm(
         self,
@@ -614,8 +643,6 @@ max_paths, skip_instance_cache
         if leftovers:
             await self._rm(leftovers, recursive=recursive, maxdepth=maxdepth)
 
-    mv = sync_wrapper(_mv)
-
     async def _transfer(self, path1: str, path2: str, *, move: bool) -> None:
         """Copy (or with ``move``, rename when possible) one file or directory entry."""
         name1, container1, key1 = self._locate(path1)
@@ -660,26 +687,33 @@ max_paths, skip_instance_cache
     async def _get_file(
         self, rpath: str, lpath: str, callback: Callback = DEFAULT_CALLBACK, **kwargs: Any
     ) -> None:
+        """Stream a file to local disk; a failed download leaves no local file behind.
+
+        Local disk I/O runs in a worker thread so it overlaps the network.
+        """
         name, container, key = self._locate(rpath)
-        if os.path.isdir(lpath):
+        if await asyncio.to_thread(os.path.isdir, lpath):
             return
         info = await self._info(name)
         if info["type"] == "directory":
-            os.makedirs(lpath, exist_ok=True)
+            await asyncio.to_thread(os.makedirs, lpath, exist_ok=True)
             return
         callback.set_size(info["size"])
         op = self._handle(container).op
+        local = await asyncio.to_thread(open, lpath, "wb")
         try:
-            with open(lpath, "wb") as local, self._translated(name):
+            with self._translated(name):
                 reader = await op.open(key, "rb")
                 try:
                     while chunk := await reader.read(STREAM_CHUNK):
-                        local.write(chunk)
+                        await asyncio.to_thread(local.write, chunk)
                         callback.relative_update(len(chunk))
                 finally:
                     await reader.close()
+            await asyncio.to_thread(local.close)
         except BaseException:
-            _remove_quietly(lpath)  # never leave a truncated local copy
+            local.close()
+            _remove_quietly(lpath)
             raise
 
     async def _put_file(
@@ -690,27 +724,18 @@ max_paths, skip_instance_cache
         mode: str = "overwrite",
         **kwargs: Any,
     ) -> None:
-        name, container, key = self._locate(rpath)
-        if os.path.isdir(lpath):
+        """Stream a local file up through one writer (in parts where the service can)."""
+        name = self._strip_protocol(rpath)
+        if await asyncio.to_thread(os.path.isdir, lpath):
             await self._keep_dir(name)
             return
-        handle = self._handle(container)
         creating = _creating(mode, name)
-        options = _write_options(kwargs, name)
-        if creating:
-            if handle.caps.if_not_exists:
-                options["if_not_exists"] = True
-            elif await self._exists(name):
-                raise FileExistsError(errno.EEXIST, "file exists", name)
-        callback.set_size(os.path.getsize(lpath))
-        with open(lpath, "rb") as local, self._translated(name, creating=creating):
-            if not handle.caps.write_multi:
-                data = local.read()
-                await handle.op.write(key, data, **options)
-                callback.relative_update(len(data))
-            else:
-                writer = await handle.op.open(key, "wb", **options)
-                while chunk := local.read(STREAM_CHUNK):
+        size = await asyncio.to_thread(os.path.getsize, lpath)
+        callback.set_size(size)
+        with open(lpath, "rb") as local:  # noqa: ASYNC230 - opening is instant; reads go to a thread
+            writer = await self._open_writer(name, "xb" if creating else "wb", **kwargs)
+            with self._translated(name, creating=creating):
+                while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
                     await writer.write(chunk)
                     callback.relative_update(len(chunk))
                 await writer.close()
@@ -754,25 +779,26 @@ max_paths, skip_instance_cache
         return OpendalAsyncFile(self, name, mode, details=details, **kwargs)
 
     async def _open_writer(
-        self, path: str, mode: str, chunk: int | None = None, concurrent: int | None = None
+        self,
+        path: str,
+        mode: str,
+        chunk: int | None = None,
+        concurrent: int | None = None,
+        **options: Any,
     ) -> Any:
         """An OpenDAL writer for ``path`` in mode ``wb``, ``xb`` or ``ab``.
 
-        Appends are native where the service was seen to append, and elsewhere a
-        rewrite (the old bytes are streamed into the new writer first), which keeps
-        the old bytes on every service.
+        ``xb`` is atomic (``if_not_exists``) where the service supports it, and an
+        existence check before writing elsewhere. Appends are native where the
+        service was seen to append, and elsewhere a rewrite (the old bytes are
+        streamed into the new writer first), which keeps the old bytes on every
+        service. ``options`` are OpenDAL write options (``content_type`` …).
         """
-        name, container, key = self._locate(path)
-        if not key:
-            raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
-        handle = self._handle(container)
         creating = mode == "xb"
-        options: dict[str, Any] = {}
+        name, key, handle, options = await self._prepare_write(path, creating, options)
         if handle.caps.write_multi:
             options["chunk"] = chunk or self.write_chunk
             options["concurrent"] = concurrent or self.write_concurrent
-        if creating and handle.caps.if_not_exists:
-            options["if_not_exists"] = True
         old = await self._info_or_none(name) if mode == "ab" else None
         if old is not None and old["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
@@ -799,13 +825,9 @@ max_paths, skip_instance_cache
             )
         return info["last_modified"]
 
-    modified = sync_wrapper(_modified)
-
     async def _created(self, path: str) -> Any:
         info = await self._info(path)
         raise NotImplementedError(f"{info['name']}: OpenDAL does not report creation times")
-
-    created = sync_wrapper(_created)
 
     async def _sign(self, path: str, expiration: int = 100, **kwargs: Any) -> str:
         name, container, key = self._locate(path)
@@ -815,8 +837,6 @@ max_paths, skip_instance_cache
         with self._translated(name):
             request = await handle.op.presign_read(key, int(expiration))
         return request.url
-
-    sign = sync_wrapper(_sign)
 
     async def _ukey(self, path: str) -> str:
         """A hex key that changes whenever the file's content does.
@@ -832,11 +852,19 @@ max_paths, skip_instance_cache
             parts.append(hashlib.sha256(await self._cat_file(path)).hexdigest())
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
-    ukey = sync_wrapper(_ukey)
-
     def checksum(self, path: str) -> int:
         """An integer that changes whenever the file's content does (see ``ukey``)."""
         return int(self.ukey(path)[:32], 16)
+
+
+mirror(OpendalFileSystem, extra=("mv", "rmdir", "touch", "modified", "created", "sign", "ukey"))
+
+
+def _strip(path: Any, scheme: str | None) -> Any:
+    """fsspec names for ``path`` (or a list of paths), with any protocol removed."""
+    if isinstance(path, list):
+        return [_strip(p, scheme) for p in path]
+    return _paths.normalize(_paths.strip_scheme(stringify_path(path), scheme))
 
 
 def _check_count(option: str, value: Any) -> None:

@@ -22,6 +22,15 @@ OPENDAL_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls for cls in vars(odx).values() if isinstance(cls, type) and issubclass(cls, BaseException)
 )
 
+
+class OperationTimeout(TimeoutError):
+    """A call ran past the filesystem's ``timeout``: a builtin ``TimeoutError``.
+
+    A subclass only because asyncio rebuilds an exception of exactly the class
+    ``TimeoutError`` when it crosses threads, dropping the path and the cause.
+    """
+
+
 #: OpenDAL's kind names whose meaning is a builtin ``OSError`` subclass and errno.
 _OS_ERRORS: dict[str, tuple[type[OSError], int]] = {
     "NotFound": (FileNotFoundError, errno.ENOENT),
@@ -96,7 +105,7 @@ def translate(
         builtin, code = _OS_ERRORS[kind]
         return builtin(code, cause, path)
     if "timeout reached" in cause:
-        return TimeoutError(errno.ETIMEDOUT, cause, path)
+        return OperationTimeout(errno.ETIMEDOUT, cause, path)
     os_errno = _OS_ERRNO.search(cause)
     # OSError(errno, ...) builds the matching subclass (ENOTDIR: NotADirectoryError …).
     return OSError(int(os_errno.group(1)) if os_errno else errno.EIO, cause, path)

@@ -1,0 +1,528 @@
+"""Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, secrets, pickling.
+
+The network tests use real sockets on 127.0.0.1 opened here: a server that never
+answers (timeouts), a closed port (connection refused) and a tiny HTTP server
+that always answers 503 (retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import fsspec.core
+import pytest
+
+from opendalfs import OpendalFileSystem
+from opendalfs._services import is_secret
+from opendalfs.registry import SERVICE_CLASSES
+
+SECRET = "s3cr3t-value"
+TOKEN = "t0ken-s3cr3t"
+#: A call that should end within a second may take this long before the test calls it a hang.
+HANG_GUARD = 30.0
+
+
+def s3_options(port: int, **extra: Any) -> dict[str, Any]:
+    """S3 options for an endpoint on this machine, with nothing read from the environment."""
+    return {
+        "bucket": "b",
+        "endpoint": f"http://127.0.0.1:{port}",
+        "region": "us-east-1",
+        "access_key_id": "AKIAEXAMPLE",
+        "secret_access_key": SECRET,
+        "disable_config_load": True,
+        **extra,
+    }
+
+
+def raised_by(call: Callable[[], Any], guard: float = HANG_GUARD) -> BaseException | None:
+    """Run ``call`` in a thread; its exception (None if it returned). Fails on a hang."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(guard)
+    if thread.is_alive():
+        pytest.fail(f"the call did not return within {guard} s")
+    return outcome[0]
+
+
+def chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers them."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # the server socket was closed
+            held.append(conn)  # keep it open, say nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: connecting is refused at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class Busy(BaseHTTPRequestHandler):
+    """Answers every request with S3's 503 SlowDown, and counts the requests."""
+
+    protocol_version = "HTTP/1.1"
+    requests: list[str]
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.requests.append(f"{self.command} {self.path}")
+        body = b"<Error><Code>SlowDown</Code><Message>slow down</Message></Error>"
+        self.send_response(503)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = do_DELETE = _reply
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def busy_server() -> Iterator[tuple[int, list[str]]]:
+    """(port, requests seen) of an HTTP server that is always busy."""
+    requests: list[str] = []
+    handler = type("CountingBusy", (Busy,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def memory_dir() -> Iterator[str]:
+    """A fresh directory name in the process-wide memory store, removed afterwards."""
+    name = f"opt-{uuid.uuid4().hex[:12]}"
+    yield name
+    fs = OpendalFileSystem("memory")
+    if fs.exists(name):
+        fs.rm(name, recursive=True)
+
+
+# -- fsspec's own arguments --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "check"),
+    [
+        ({"use_listings_cache": False}, lambda fs: fs.dircache.use_listings_cache is False),
+        ({"listings_expiry_time": 5}, lambda fs: fs.dircache.listings_expiry_time == 5),
+        ({"max_paths": 10}, lambda fs: fs.dircache.max_paths == 10),
+        ({"skip_instance_cache": True}, lambda fs: fs is not OpendalFileSystem("memory")),
+        ({"batch_size": 4}, lambda fs: fs.batch_size == 4),
+    ],
+    ids=[
+        "use_listings_cache",
+        "listings_expiry_time",
+        "max_paths",
+        "skip_instance_cache",
+        "batch_size",
+    ],
+)
+def test_fsspec_arguments_are_not_passed_to_opendal(kwargs, check, memory_dir):
+    """memory accepts only ``root``, so any of these reaching OpenDAL would be a ValueError."""
+    fs = OpendalFileSystem("memory", **kwargs)
+    assert check(fs)
+    assert fs._options == {}
+    assert repr(fs) == "OpendalFileSystem('memory')"
+    fs.pipe({f"{memory_dir}/a": b"1", f"{memory_dir}/b": b"2"})
+    assert fs.cat(f"{memory_dir}/*") == {f"{memory_dir}/a": b"1", f"{memory_dir}/b": b"2"}
+
+
+def test_use_listings_cache_false_caches_nothing(memory_dir):
+    fs = OpendalFileSystem("memory", use_listings_cache=False)
+    fs.pipe_file(f"{memory_dir}/a", b"1")
+    assert fs.ls(memory_dir, detail=False) == [f"{memory_dir}/a"]
+    assert len(fs.dircache) == 0
+
+
+def test_asynchronous_instance_from_asyncio_run(memory_dir):
+    """``asynchronous=True`` gives the coroutine methods for use inside an event loop."""
+
+    async def main() -> tuple[bytes, list[str]]:
+        fs = OpendalFileSystem("memory", asynchronous=True)
+        assert fs.asynchronous
+        await fs._pipe_file(f"{memory_dir}/a", b"async bytes")
+        data = await fs._cat_file(f"{memory_dir}/a")
+        names = await fs._ls(memory_dir, detail=False)
+        await fs._rm(memory_dir, recursive=True)
+        return data, names
+
+    data, names = asyncio.run(main())
+    assert data == b"async bytes"
+    assert names == [f"{memory_dir}/a"]
+    assert not OpendalFileSystem("memory").exists(memory_dir)
+
+
+# -- OpenDAL's options are checked ------------------------------------------------------------
+
+
+def test_misspelt_option_names_it_and_lists_valid_ones():
+    with pytest.raises(ValueError) as info:
+        OpendalFileSystem("s3", regoin="us-east-1")
+    message = str(info.value)
+    assert "'regoin'" in message
+    assert "region" in message.replace("'regoin'", "")
+    assert "endpoint" in message
+
+
+def test_unknown_option_on_memory():
+    with pytest.raises(ValueError, match="'endpoint'") as info:
+        OpendalFileSystem("memory", endpoint="x")
+    assert "root" in str(info.value)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["a"], (1, 2), {1, 2}, b"bytes", object()])
+def test_wrong_value_type_is_type_error_naming_the_option(value):
+    with pytest.raises(TypeError, match="'root'"):
+        OpendalFileSystem("memory", root=value)
+
+
+def test_wrong_value_type_of_a_secret_hides_the_value():
+    with pytest.raises(TypeError, match="'secret_access_key'") as info:
+        OpendalFileSystem("s3", **s3_options(1, secret_access_key={"v": SECRET}))
+    assert SECRET not in str(info.value)
+
+
+def test_bools_ints_and_paths_are_accepted(tmp_path):
+    """Python values become OpenDAL's strings: True is 'true', a Path is its text."""
+    fs = OpendalFileSystem("fs", root=tmp_path)
+    fs.pipe_file("file", b"x")
+    assert (tmp_path / "file").read_bytes() == b"x"
+    s3 = OpendalFileSystem(
+        "s3", **s3_options(1, enable_virtual_host_style=False, batch_max_operations=100)
+    )
+    assert s3._options["enable_virtual_host_style"] == "false"
+    assert s3._options["disable_config_load"] == "true"
+    assert s3._options["batch_max_operations"] == "100"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"retries": -1},
+        {"retries": "3"},
+        {"retries": 1.5},
+        {"retries": True},
+        {"timeout": 0},
+        {"timeout": -1},
+        {"timeout": float("nan")},
+        {"timeout": True},
+    ],
+    ids=repr,
+)
+def test_bad_retries_and_timeout_are_value_errors(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=name):
+        OpendalFileSystem("memory", **kwargs)
+
+
+def test_unknown_scheme_lists_the_schemes():
+    with pytest.raises(ValueError, match="'nope'") as info:
+        OpendalFileSystem("nope")
+    assert "memory" in str(info.value)
+    assert "s3" in str(info.value)
+
+
+def test_no_scheme_on_the_generic_class():
+    with pytest.raises(TypeError):
+        OpendalFileSystem()
+
+
+def test_per_service_class_refuses_another_scheme():
+    with pytest.raises(ValueError, match="'memory'"):
+        SERVICE_CLASSES["memory"]("fs")
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["memory", "s3"])
+def test_retries_default_is_three(scheme):
+    fs = OpendalFileSystem(scheme, **(s3_options(1) if scheme == "s3" else {}))
+    assert fs.retries == 3
+
+
+def test_retries_zero_works(memory_dir):
+    fs = OpendalFileSystem("memory", retries=0)
+    assert fs.retries == 0
+    fs.pipe_file(f"{memory_dir}/a", b"x")
+    assert fs.cat_file(f"{memory_dir}/a") == b"x"
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_retries_repeat_a_temporary_failure(busy_server, retries):
+    """A 503 is temporary: OpenDAL asks again ``retries`` times, then gives up."""
+    port, requests = busy_server
+    fs = OpendalFileSystem("s3", **s3_options(port, retries=retries, timeout=HANG_GUARD))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, OSError), repr(exc)
+    assert exc.filename == "b/key"
+    assert exc.errno == errno.EBUSY
+    assert requests == ["GET /b/key"] * (retries + 1)
+
+
+# -- timeouts and unreachable services --------------------------------------------------------
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_timeout_on_a_silent_server_is_timeout_error(silent_port, retries):
+    """A server that never answers ends in the builtin TimeoutError, retries or not."""
+    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=retries))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, TimeoutError), repr(exc)
+    assert not type(exc).__module__.startswith("opendal.")
+
+
+def test_timeout_error_names_the_path(silent_port):
+    """Like every translated error, a timeout says which path it was about."""
+    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=0))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, TimeoutError), repr(exc)
+    assert "b/key" in str(exc), f"{type(exc).__name__}({str(exc)!r})"
+
+
+def test_connection_refused_is_a_builtin_oserror(closed_port):
+    fs = OpendalFileSystem("s3", **s3_options(closed_port, retries=0))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, OSError), repr(exc)
+    assert not type(exc).__module__.startswith("opendal.")
+    assert exc.filename == "b/key"
+    assert "refused" in str(exc).lower()
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def test_repr_and_str_hide_secret_values():
+    fs = OpendalFileSystem("s3", **s3_options(1, session_token=TOKEN))
+    for text in (repr(fs), str(fs)):
+        assert SECRET not in text
+        assert TOKEN not in text
+        assert "secret_access_key=" in text
+        assert "region='us-east-1'" in text
+
+
+def test_errors_do_not_show_secrets(closed_port):
+    """Neither the message nor anything chained to it carries a secret value."""
+    fs = OpendalFileSystem("s3", **s3_options(closed_port, session_token=TOKEN, retries=0))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert exc is not None
+    for e in chain(exc):
+        assert SECRET not in str(e)
+        assert TOKEN not in str(e)
+
+
+def test_config_error_does_not_show_secrets():
+    """A failed build (no region) is a ValueError without the secret in it."""
+    options = s3_options(1, session_token=TOKEN)
+    del options["region"]
+    with pytest.raises(ValueError) as info:
+        OpendalFileSystem("s3", **options)
+    for e in chain(info.value):
+        assert SECRET not in str(e)
+        assert TOKEN not in str(e)
+
+
+@pytest.mark.parametrize(
+    ("option", "secret"),
+    [
+        ("secret_access_key", True),
+        ("session_token", True),
+        ("account_key", True),
+        ("password", True),
+        ("token", True),
+        ("sas_token", True),
+        ("connection_string", True),
+        ("credential", True),
+        ("access_key_id", False),
+        ("key_field", False),
+        ("region", False),
+        ("endpoint", False),
+        ("bucket", False),
+        ("root", False),
+    ],
+)
+def test_is_secret(option, secret):
+    assert is_secret(option) is secret
+
+
+# -- pickling and instance caching -----------------------------------------------------------
+
+
+def test_generic_memory_filesystem_pickles(memory_dir):
+    fs = OpendalFileSystem("memory")
+    fs.pipe_file(f"{memory_dir}/a", b"before pickling")
+    data = pickle.dumps(fs)
+    OpendalFileSystem.clear_instance_cache()  # loads() must build, not look up
+    copy = pickle.loads(data)
+    assert copy is not fs
+    assert copy == fs
+    assert copy.cat_file(f"{memory_dir}/a") == b"before pickling"
+
+
+def test_generic_fs_filesystem_pickles(tmp_path):
+    fs = OpendalFileSystem("fs", root=str(tmp_path))
+    fs.pipe_file("dir/a", b"on disk")
+    data = pickle.dumps(fs)
+    OpendalFileSystem.clear_instance_cache()
+    copy = pickle.loads(data)
+    assert copy is not fs
+    assert copy == fs
+    assert copy.cat_file("dir/a") == b"on disk"
+    code = "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).cat_file('dir/a'))"
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout.decode().strip() == "b'on disk'"
+
+
+def test_instances_are_cached():
+    assert OpendalFileSystem("memory") is OpendalFileSystem("memory")
+
+
+def test_skip_instance_cache_shares_the_store(memory_dir):
+    """A new instance of the same configuration sees the same data: one store per process."""
+    fs = OpendalFileSystem("memory")
+    other = OpendalFileSystem("memory", skip_instance_cache=True)
+    assert other is not fs
+    fs.pipe_file(f"{memory_dir}/a", b"shared")
+    assert other.cat_file(f"{memory_dir}/a") == b"shared"
+    assert other._handle("").op is fs._handle("").op
+
+
+# -- containers (s3) need no server --------------------------------------------------------
+
+
+S3_NO_SERVER = {
+    "endpoint": "http://127.0.0.1:1",
+    "region": "us-east-1",
+    "access_key_id": "a",
+    "secret_access_key": "b",
+    "disable_config_load": True,
+}
+
+
+@pytest.fixture
+def s3() -> OpendalFileSystem:
+    return OpendalFileSystem("s3", **S3_NO_SERVER)
+
+
+def test_s3_names_start_with_the_bucket(s3):
+    assert s3._strip_protocol("opendal+s3://bucket/dir/key") == "bucket/dir/key"
+    assert s3.unstrip_protocol("bucket/dir/key") == "opendal+s3://bucket/dir/key"
+    assert s3._locate("bucket/dir/key") == ("bucket/dir/key", "bucket", "dir/key")
+
+
+@pytest.mark.parametrize("generic", [True, False], ids=["OpendalFileSystem", "per-service"])
+@pytest.mark.parametrize(
+    ("scheme", "options"), [("s3", S3_NO_SERVER), ("memory", {})], ids=["s3", "memory"]
+)
+def test_plain_scheme_prefix_is_stripped(scheme, options, generic):
+    """``s3://bucket/key`` names the same object as ``opendal+s3://bucket/key``.
+
+    The generic class and the per-service class must agree: the instance knows
+    its scheme, so a ``<scheme>://`` prefix must not become part of the name.
+    """
+    cls = OpendalFileSystem if generic else SERVICE_CLASSES[scheme]
+    fs = cls(scheme, **options)
+    assert fs._strip_protocol(f"{scheme}://bucket/dir/key") == "bucket/dir/key"
+    assert fs._locate(f"{scheme}://bucket/dir/key")[0] == "bucket/dir/key"
+
+
+def test_url_to_fs_gives_the_s3_class_and_full_name():
+    fs, path = fsspec.core.url_to_fs("opendal+s3://bucket/dir/key", **S3_NO_SERVER)
+    assert type(fs) is SERVICE_CLASSES["s3"]
+    assert path == "bucket/dir/key"
+    assert fs.unstrip_protocol(path) == "opendal+s3://bucket/dir/key"
+
+
+def test_one_operator_per_bucket(s3):
+    assert s3._handle("b1") is s3._handle("b1")
+    assert s3._handle("b1").op is not s3._handle("b2").op
+
+
+def test_bucket_option_restricts_to_that_bucket():
+    fs = OpendalFileSystem("s3", bucket="b1", **S3_NO_SERVER)
+    with pytest.raises(ValueError, match="'b1'"):
+        fs._locate("b2/x")
+    assert fs._locate("b1/x") == ("b1/x", "b1", "x")
+
+
+def test_listing_buckets_is_not_implemented(s3):
+    """OpenDAL cannot list buckets; with one bucket given, it is the only entry."""
+    with pytest.raises(NotImplementedError):
+        s3.ls("")
+    fs = OpendalFileSystem("s3", bucket="b1", **S3_NO_SERVER)
+    assert fs.ls("", detail=False) == ["b1"]
+
+
+@pytest.mark.parametrize("bucket", ["", "a/b", ".."])
+def test_bucket_option_must_be_one_name(bucket):
+    with pytest.raises(ValueError):
+        OpendalFileSystem("s3", bucket=bucket, **S3_NO_SERVER)
+
+
+def test_fs_root_as_path_object(tmp_path):
+    """The root given as a pathlib.Path confines names like a string root does."""
+    fs = OpendalFileSystem("fs", root=Path(tmp_path))
+    fs.pipe_file("/abs/name", b"x")
+    assert (tmp_path / "abs" / "name").read_bytes() == b"x"
+    with pytest.raises(ValueError):
+        fs.cat_file("../outside")
