@@ -15,6 +15,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.utils import stringify_path
 
 from opendalfs import _paths
+from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._info import directory_info, make_info
 from opendalfs._operators import Handle, operator_for, service_options
 from opendalfs._services import is_secret, spec
@@ -67,7 +68,9 @@ max_paths, skip_instance_cache
         Everything else is the service's OpenDAL configuration (``endpoint``,
         ``region``, ``root`` …). A name the service does not know is a
         ``ValueError`` that lists the valid ones. Values may be strings, numbers,
-        booleans or paths.
+        booleans or paths. The names users of s3fs, adlfs and gcsfs pass (``key``,
+        ``secret``, ``endpoint_url``, ``anon``, ``client_kwargs``,
+        ``connection_string``, ``token`` …) are translated; see docs/options.md.
 
     Notes
     -----
@@ -154,6 +157,7 @@ max_paths, skip_instance_cache
         self.write_concurrent = write_concurrent
         if scheme == "fs":
             options.setdefault("root", "/")
+        options = resolve_aliases(scheme, options)
         key = self.spec.container_option
         self.container: str | None = options.pop(key, None) if key else None
         self._options = service_options(self.spec, options)
