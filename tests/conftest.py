@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from opendalfs import OpendalFileSystem
+from opendalfs._operators import Capabilities, Handle
 
 # Property tests: a fixed, repeatable budget under CI; HYPOTHESIS_PROFILE=soak for more.
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
@@ -33,14 +34,22 @@ class Service:
     options: dict[str, Any] = field(default_factory=dict)
     #: Whether a directory can exist with nothing in it.
     empty_directories: bool = True
+    #: Object-store naming: a key may sit below another key's name (``a`` and ``a/b``).
+    object_store: bool = False
+    #: Whether the service reports modification times.
+    mtime: bool = True
     #: The first path segment every test path starts with (the bucket, for object stores).
     container: str = ""
 
     def filesystem(self, **extra: Any) -> OpendalFileSystem:
         return OpendalFileSystem(self.scheme, **self.options, **extra)
 
+    def caps(self, fs: OpendalFileSystem) -> Capabilities:
+        """What the operator behind this service's test container can do."""
+        return fs._handle(self.container).caps
 
-SERVICES = ["memory", "fs"]
+
+SERVICES = ["memory", "fs", "s3"]
 
 
 @pytest.fixture(params=SERVICES)
@@ -48,7 +57,23 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if request.param == "fs":
         root = tmp_path_factory.mktemp("fsroot")
         return Service("fs", {"root": str(root)})
-    return Service(request.param)
+    if request.param == "s3":
+        env = os.environ
+        if "OPENDALFS_TEST_S3_ENDPOINT" not in env:
+            pytest.skip("no S3 server yet")
+        return Service(
+            "s3",
+            {
+                "endpoint": env["OPENDALFS_TEST_S3_ENDPOINT"],
+                "region": env.get("OPENDALFS_TEST_S3_REGION", "us-east-1"),
+                "access_key_id": env.get("OPENDALFS_TEST_S3_ACCESS_KEY_ID", "minioadmin"),
+                "secret_access_key": env.get("OPENDALFS_TEST_S3_SECRET_ACCESS_KEY", "minioadmin"),
+                "disable_config_load": "true",
+            },
+            container=env.get("OPENDALFS_TEST_S3_BUCKET", "test-bucket"),
+            object_store=True,
+        )
+    return Service(request.param, object_store=True, mtime=False)
 
 
 @pytest.fixture
@@ -89,11 +114,11 @@ class CountingOperator:
 
 
 @pytest.fixture
-def counting(fs: OpendalFileSystem, monkeypatch: pytest.MonkeyPatch) -> CountingOperator:
+def counting(
+    fs: OpendalFileSystem, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> CountingOperator:
     """Count every OpenDAL call ``fs`` makes from here on (one operator per test)."""
-    from opendalfs._operators import Handle
-
-    real = fs._handle(fs.container or "")
+    real = fs._handle(service.container)
     proxy = CountingOperator(real.op)
     monkeypatch.setattr(fs, "_handle", lambda container: Handle(proxy, real.caps))
     return proxy
