@@ -36,7 +36,7 @@ def _run_tests(session: nox.Session) -> None:
     after ``--`` replace the default ``tests`` path, e.g.
     ``nox -s tests -- tests/test_core.py -x``.
     """
-    session.install("-e", ".[test,demo]")
+    session.install("-e", ".[test,demo,servers]")
     session.run("pytest", *(session.posargs or ["tests"]))
 
 
@@ -94,3 +94,25 @@ def build(session: nox.Session) -> None:
         with session.chdir(out):
             session.run(python, "-c", _IMPORTED_FROM_VENV, external=True)
             session.run(python, str(QUICKSTART), external=True)
+
+
+#: The benchmarks ``nox -s bench`` runs, each with the arguments ``--quick`` stands for.
+BENCHMARKS = {
+    "bench/file_throughput.py": ("--size", "256MiB", "--repeat", "1"),
+}
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks in bench/ and print their tables; nothing fails on a slow number.
+
+    Arguments after ``--`` go to every benchmark, e.g. ``nox -s bench -- --size 256MiB``.
+    ``--quick`` stands for each benchmark's short run (file_throughput.py:
+    ``--size 256MiB --repeat 1``); arguments given with it win over it.
+    bench/README.md says what each one measures.
+    """
+    session.install(".")
+    quick = "--quick" in session.posargs
+    args = [arg for arg in session.posargs if arg != "--quick"]
+    for script, quick_args in BENCHMARKS.items():
+        session.run("python", str(ROOT / script), *(quick_args if quick else ()), *args)

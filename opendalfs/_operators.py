@@ -17,11 +17,16 @@ from typing import Any
 import opendal
 from opendal.layers import RetryLayer, TimeoutLayer
 
-from opendalfs._services import ServiceSpec, is_secret
+from opendalfs._services import ServiceSpec, is_secret, spec
 
-#: Services whose native append was tested to keep the old bytes. S3 claims append
-#: too, but S3-compatible servers (moto) silently replace the object instead.
-VERIFIED_APPEND = frozenset({"fs", "azblob"})
+#: Services whose native append was tested to keep the old bytes on any file. S3
+#: claims append, but S3-compatible servers (moto) silently replace the object;
+#: azblob appends only to append blobs, and ordinary writes make block blobs.
+VERIFIED_APPEND = frozenset({"fs"})
+
+#: Services whose read of a directory returns a listing page instead of failing
+#: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
+READS_DIRECTORIES = frozenset({"webdav"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class Capabilities:
     read_if_match: bool
     append: bool
     """Native appends, only where they were seen to append (not just claimed)."""
+    reads_directories: bool
+    """A read of a directory returns something instead of failing."""
+    content_etags: bool
+    """ETags change with every write (object stores), so they can key a cache."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -58,6 +67,8 @@ class Capabilities:
             shared=cap.shared,
             read_if_match=cap.read_with_if_match,
             append=cap.write_can_append and scheme in VERIFIED_APPEND,
+            reads_directories=scheme in READS_DIRECTORIES,
+            content_etags=spec(scheme).container_option is not None,
         )
 
 

@@ -20,6 +20,7 @@ from opendalfs._info import directory_info, make_info
 from opendalfs._operators import Handle, operator_for, service_options
 from opendalfs._services import is_secret, spec
 from opendalfs._sync import mirror
+from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
 from opendalfs.errors import error_kind, translated
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
@@ -250,20 +251,17 @@ max_paths, skip_instance_cache
         op = self._handle(container).op
         try:
             with self._translated(name):
-                meta = await op.stat(key)
-            return make_info(name, meta)
-        except (FileNotFoundError, NotADirectoryError):
-            pass
+                return make_info(name, await op.stat(key))
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            missing: OSError = exc
         try:
             with self._translated(name):
                 meta = await op.stat(_paths.as_dir(key))
-        except NotADirectoryError:
-            meta = None
-        except FileNotFoundError:
-            meta = None
-        if meta is None or not meta.is_dir:
-            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
-        return make_info(name, meta, is_dir=True)
+            if meta.is_dir:
+                return make_info(name, meta, is_dir=True)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
 
     async def _exists(self, path: str, **kwargs: Any) -> bool:
         return await self._info_or_none(path) is not None
@@ -379,11 +377,20 @@ max_paths, skip_instance_cache
             if (await self._info(name))["type"] != "file":  # a missing file still raises
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
             return b""
+        if handle.caps.reads_directories and not (await self._info(name))["type"] == "file":
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         try:
             return await self._read(name, key, handle, start, end, options)
         except FileNotFoundError:
             if await self._isdir(name):
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
+            raise
+        except OSError as exc:
+            self.invalidate_cache(name)  # the object changed: what we knew of it is stale
+            if exc.errno == errno.ESTALE and not await self._exists(name):
+                # Some services answer a conditional read of a deleted object with
+                # "condition not met" rather than "not found".
+                raise FileNotFoundError(errno.ENOENT, "deleted while being read", name) from exc
             raise
 
     async def _read(
@@ -417,6 +424,8 @@ max_paths, skip_instance_cache
     ) -> None:
         creating = _creating(mode, path)
         name, key, handle, options = await self._prepare_write(path, creating, kwargs)
+        if not value and not handle.caps.write_empty:
+            raise empty_file_error(name, self.scheme)
         if not isinstance(value, bytes):
             value = bytes(value)
         with self._translated(name, creating=creating):
@@ -660,26 +669,23 @@ max_paths, skip_instance_cache
         if not key2:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name2)
         source = self._handle(container1)
-        target = self._handle(container2)
+        renamed = move and source.caps.rename and container1 == container2
         with self._translated(name1):
-            if container1 == container2 and move and source.caps.rename:
+            if renamed:
                 await source.op.rename(key1, key2)
             elif container1 == container2 and source.caps.copy:
                 await source.op.copy(key1, key2)
             else:
-                await self._stream(source, key1, target, key2)
+                await self._stream(source, key1, name2)
         self.invalidate_cache(name2)
-        if move and source.caps.rename and container1 == container2:
+        if renamed:
             self.invalidate_cache(name1)
 
-    async def _stream(self, source: Handle, key1: str, target: Handle, key2: str) -> None:
-        """Copy through this process in bounded memory (whole when the target cannot chunk)."""
+    async def _stream(self, source: Handle, key1: str, name2: str) -> None:
+        """Copy through this process, a chunk at a time, into ``name2``'s writer."""
         reader = await source.op.open(key1, "rb")
         try:
-            if not target.caps.write_multi:
-                await target.op.write(key2, await reader.read())
-                return
-            writer = await target.op.open(key2, "wb")
+            writer = await self._open_writer(name2, "wb")
             while chunk := await reader.read(STREAM_CHUNK):
                 await writer.write(chunk)
             await writer.close()
@@ -808,9 +814,14 @@ max_paths, skip_instance_cache
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         with self._translated(name, creating=creating):
             if old is not None and handle.caps.append:
-                return await handle.op.open(key, "wb", append=True, **options)
-            writer = await handle.op.open(key, "wb", **options)
-            if old is not None:
+                writer = await handle.op.open(key, "wb", append=True, **options)
+            elif not handle.caps.write_multi:
+                writer = OneShotWriter(handle.op, key, options)
+            else:
+                writer = await handle.op.open(key, "wb", **options)
+            if not handle.caps.write_empty:
+                writer = NonEmptyWriter(writer, name, self.scheme)
+            if old is not None and not handle.caps.append:
                 reader = await handle.op.open(key, "rb")
                 try:
                     while chunk_data := await reader.read(STREAM_CHUNK):
@@ -845,15 +856,21 @@ max_paths, skip_instance_cache
     async def _ukey(self, path: str) -> str:
         """A hex key that changes whenever the file's content does.
 
-        Built from the ETag, version, size and modification time when the service
-        gives them; services that give neither ETag nor time (``memory``) hash
-        the content instead.
+        Object stores change the ETag with every write, and a modification time
+        finer than a second changes too, so those key the file. Elsewhere (memory,
+        WebDAV servers whose ETag is built from a time in whole seconds) the
+        content itself is hashed, which costs a read.
         """
-        info = await self._info(path)
-        parts = [info["name"], info["type"], info["size"]]
-        parts += [info.get(k) for k in ("etag", "version", "last_modified", "content_md5")]
-        if info["type"] == "file" and not any(parts[3:]):
-            parts.append(hashlib.sha256(await self._cat_file(path)).hexdigest())
+        name, container, _ = self._locate(path)
+        info = await self._info(name)
+        parts = [info["name"], info["type"], info["size"], info.get("version")]
+        modified = info.get("last_modified")
+        if self._handle(container).caps.content_etags and info.get("etag"):
+            parts.append(info["etag"])
+        elif modified is not None and modified.microsecond:
+            parts.append(modified)
+        elif info["type"] == "file":
+            parts.append(hashlib.sha256(await self._cat_file(name)).hexdigest())
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def checksum(self, path: str) -> int:
@@ -885,7 +902,12 @@ def _clamp(offset: int | None, size: int) -> int | None:
 
 def _is_short_read(exc: BaseException) -> bool:
     """Whether OpenDAL failed because a range ran past the end of the object."""
-    return error_kind(exc) == "RangeNotSatisfied" or "too little data" in str(exc)
+    text = str(exc)
+    return (
+        error_kind(exc) == "RangeNotSatisfied"
+        or "too little data" in text
+        or "status: 416" in text  # azblob's InvalidRange arrives as Unexpected
+    )
 
 
 def _read_options(kwargs: dict[str, Any], name: str, handle: Handle) -> dict[str, Any]:

@@ -32,14 +32,16 @@ class Service:
 
     scheme: str
     options: dict[str, Any] = field(default_factory=dict)
+    #: The first path segment every test path starts with (the bucket, for object stores).
+    container: str = ""
+    #: Whether the service lists and keeps directories; key-value stores do neither.
+    listing: bool = True
     #: Whether a directory can exist with nothing in it.
     empty_directories: bool = True
     #: Object-store naming: a key may sit below another key's name (``a`` and ``a/b``).
     object_store: bool = False
     #: Whether the service reports modification times.
     mtime: bool = True
-    #: The first path segment every test path starts with (the bucket, for object stores).
-    container: str = ""
 
     def filesystem(self, **extra: Any) -> OpendalFileSystem:
         return OpendalFileSystem(self.scheme, **self.options, **extra)
@@ -49,31 +51,107 @@ class Service:
         return fs._handle(self.container).caps
 
 
-SERVICES = ["memory", "fs", "s3"]
+#: What each service under test is, beyond its connection options.
+PROFILES: dict[str, dict[str, Any]] = {
+    "memory": {"object_store": True, "mtime": False},
+    "fs": {},
+    "s3": {"object_store": True},
+    "azblob": {"object_store": True},
+    "gcs": {"object_store": True},
+    "webdav": {},
+    "ftp": {},
+    "mysql": {"object_store": True, "mtime": False},
+    "redis": {"listing": False, "empty_directories": False, "object_store": True, "mtime": False},
+    "postgresql": {
+        "listing": False,
+        "empty_directories": False,
+        "object_store": True,
+        "mtime": False,
+    },
+    "sqlite": {"listing": False, "empty_directories": False, "object_store": True, "mtime": False},
+}
+SERVICES = list(PROFILES)
+
+#: Known bugs of the emulators used here, each a strict xfail with its reason:
+#: (service, test name) -> reason. A test that starts passing fails the run.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
-@pytest.fixture(params=SERVICES)
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Service:
-    if request.param == "fs":
-        root = tmp_path_factory.mktemp("fsroot")
-        return Service("fs", {"root": str(root)})
-    if request.param == "s3":
-        env = os.environ
-        if "OPENDALFS_TEST_S3_ENDPOINT" not in env:
-            pytest.skip("no S3 server yet")
-        return Service(
-            "s3",
-            {
-                "endpoint": env["OPENDALFS_TEST_S3_ENDPOINT"],
-                "region": env.get("OPENDALFS_TEST_S3_REGION", "us-east-1"),
-                "access_key_id": env.get("OPENDALFS_TEST_S3_ACCESS_KEY_ID", "minioadmin"),
-                "secret_access_key": env.get("OPENDALFS_TEST_S3_SECRET_ACCESS_KEY", "minioadmin"),
-                "disable_config_load": "true",
-            },
-            container=env.get("OPENDALFS_TEST_S3_BUCKET", "test-bucket"),
-            object_store=True,
-        )
-    return Service(request.param, object_store=True, mtime=False)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--service",
+        action="append",
+        default=[],
+        help=f"run the service tests on these only (repeatable): {', '.join(SERVICES)}",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "any_service: also runs on key-value services (no listing, no directories)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each service test on every service it applies to, and only those."""
+    if "service" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        if mark.args and "service" in str(mark.args[0]).replace(" ", "").split(","):
+            return  # the test names its services itself
+    chosen = metafunc.config.getoption("--service") or SERVICES
+    anywhere = metafunc.definition.get_closest_marker("any_service") is not None
+    names = [n for n in chosen if anywhere or PROFILES[n].get("listing", True)]
+    metafunc.parametrize("service", names, indirect=True, ids=names)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("service") if callspec else None
+        reason = KNOWN_GAPS.get((name, getattr(item, "originalname", item.name)))
+        if reason:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Start each storage server on first use; stop them all at the end of the session."""
+    import servers as server_lib
+
+    started: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in started:
+            try:
+                started[name] = server_lib.start(name, tmp_path_factory.mktemp(name))
+            except server_lib.ServerUnavailable as exc:
+                started[name] = exc
+        running = started[name]
+        if isinstance(running, server_lib.ServerUnavailable):
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{name} server unavailable under CI: {running}", pytrace=False)
+            pytest.skip(f"{name} server unavailable: {running}")
+        return running
+
+    yield get
+    for running in started.values():
+        if isinstance(running, server_lib.Running):
+            running.stop()
+
+
+@pytest.fixture
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, servers: Any
+) -> Service:
+    name = request.param
+    profile = PROFILES[name]
+    if name == "memory":
+        return Service("memory", **profile)
+    if name == "fs":
+        return Service("fs", {"root": str(tmp_path_factory.mktemp("fsroot"))}, **profile)
+    running = servers(name)
+    return Service(running.scheme, dict(running.options), running.container, **profile)
 
 
 @pytest.fixture

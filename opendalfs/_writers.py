@@ -1,0 +1,62 @@
+"""Writers for services whose OpenDAL writer lacks something fsspec's files need.
+
+Both look like OpenDAL's async file writer (``write``, ``close``), so the file
+classes never need to know which one they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OneShotWriter:
+    """Collects the blocks and stores the object in one call on close.
+
+    For services that take an object in a single request (WebDAV, key-value
+    stores): their OpenDAL writer refuses a second ``write``. The whole object is
+    held in memory until ``close``; that is the price of such a service.
+    """
+
+    def __init__(self, op: Any, key: str, options: dict[str, Any]) -> None:
+        self._op = op
+        self._key = key
+        self._options = options
+        self._blocks: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        self._blocks.append(data)
+
+    async def close(self) -> None:
+        data = b"".join(self._blocks)
+        self._blocks = []
+        await self._op.write(self._key, data, **self._options)
+
+
+class NonEmptyWriter:
+    """Refuses to close with nothing written, where OpenDAL would store nothing.
+
+    On services that cannot hold empty objects (FTP), OpenDAL's zero-byte write
+    silently creates no file; opendalfs says so instead.
+    """
+
+    def __init__(self, writer: Any, name: str, scheme: str) -> None:
+        self._writer = writer
+        self._name = name
+        self._scheme = scheme
+        self._written = 0
+
+    async def write(self, data: bytes) -> None:
+        self._written += len(data)
+        await self._writer.write(data)
+
+    async def close(self) -> None:
+        if not self._written:
+            raise empty_file_error(self._name, self._scheme)
+        await self._writer.close()
+
+
+def empty_file_error(name: str, scheme: str) -> NotImplementedError:
+    """The error for an empty file on a service that cannot store one."""
+    return NotImplementedError(
+        f"{name}: {scheme} cannot store empty files (OpenDAL writes nothing)"
+    )
