@@ -24,6 +24,12 @@ from opendalfs._services import ServiceSpec, is_secret, spec
 #: azblob appends only to append blobs, and ordinary writes make block blobs.
 VERIFIED_APPEND = frozenset({"fs"})
 
+#: Services where OpenDAL's recursive listing and recursive delete cannot be
+#: trusted, so opendalfs walks and deletes directory by directory: on FTP the
+#: emulated recursive listing skips empty directories three levels down, hangs
+#: on a missing directory, and a recursive delete leaves directories behind.
+WALKS_ITSELF = frozenset({"ftp"})
+
 #: Services whose read of a directory returns a listing page instead of failing
 #: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
 READS_DIRECTORIES = frozenset({"webdav"})
@@ -34,6 +40,8 @@ class Capabilities:
     """The operator capabilities that decide how each fsspec operation is carried out."""
 
     list: bool
+    recursive_list: bool
+    """OpenDAL's recursive listing is complete (native or emulated)."""
     copy: bool
     rename: bool
     create_dir: bool
@@ -56,10 +64,11 @@ class Capabilities:
         cap = op.capability()
         return cls(
             list=cap.list,
+            recursive_list=scheme not in WALKS_ITSELF,
             copy=cap.copy,
             rename=cap.rename,
             create_dir=cap.create_dir,
-            delete_recursive=cap.delete_with_recursive,
+            delete_recursive=cap.delete_with_recursive and scheme not in WALKS_ITSELF,
             if_not_exists=cap.write_with_if_not_exists,
             write_multi=cap.write_can_multi,
             write_empty=cap.write_can_empty,

@@ -52,6 +52,11 @@ def parent(path: str) -> str:
     return path.rpartition("/")[0]
 
 
+def basename(path: str) -> str:
+    """The last segment of a normalized name."""
+    return path.rpartition("/")[2]
+
+
 def as_dir(key: str) -> str:
     """The OpenDAL path of a directory key: ``a/b/``, or ``/`` for the root."""
     return f"{key}/" if key else "/"

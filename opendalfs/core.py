@@ -6,6 +6,7 @@ import asyncio
 import errno
 import functools
 import hashlib
+import logging
 import os
 from glob import has_magic
 from typing import Any, ClassVar
@@ -23,6 +24,8 @@ from opendalfs._sync import mirror
 from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
 from opendalfs.errors import error_kind, translated
 from opendalfs.file import OpendalAsyncFile, OpendalFile
+
+logger = logging.getLogger("opendalfs")
 
 #: Bytes moved per step when streaming between services or to and from local files.
 STREAM_CHUNK = 8 * 2**20
@@ -211,7 +214,7 @@ max_paths, skip_instance_cache
             return operator_for(self.scheme, options, self.retries, self.timeout)
 
     def _translated(self, name: str, *, creating: bool = False):
-        return translated(name, secrets=self._secrets, creating=creating)
+        return translated(name, secrets=self._secrets, creating=creating, service=self.scheme)
 
     # -- metadata ----------------------------------------------------------
 
@@ -309,7 +312,10 @@ max_paths, skip_instance_cache
                     infos.append(make_info(child, entry.metadata))
         except (NotADirectoryError, FileNotFoundError):
             infos = []
-        if not infos:
+        # A file lists as nothing, or on some services (FTP) as a child named like
+        # itself; either way its stat settles it.
+        lone = len(infos) == 1 and infos[0]["name"] == f"{name}/{_paths.basename(name)}"
+        if not infos or lone:
             info = await self._stat(name, container, key) if key else directory_info(name)
             if info["type"] == "file":
                 return [info]
@@ -331,15 +337,10 @@ max_paths, skip_instance_cache
             raise ValueError("maxdepth must be at least 1")
         name, container, key = self._locate(path)
         handle = self._handle(container)
-        base = f"{key}/" if key else ""
-        head = f"{container}/" if container else ""
-        found: dict[str, dict[str, Any]] = {}
-        try:
-            with self._translated(name):
-                async for entry in await handle.op.list(base + prefix, recursive=True):
-                    _add_found(found, entry.path, entry.metadata, base, head, prefix)
-        except NotADirectoryError:
-            found = {}  # ``path`` is a file: handled below
+        if handle.caps.recursive_list:
+            found = await self._list_recursive(name, container, key, prefix)
+        else:
+            found = await self._walk_listing(name, prefix, maxdepth)
         out = {
             n: info
             for n, info in found.items()
@@ -354,6 +355,48 @@ max_paths, skip_instance_cache
                 out[name] = info
         names = sorted(out)
         return {n: out[n] for n in names} if detail else names
+
+    async def _list_recursive(
+        self, name: str, container: str, key: str, prefix: str
+    ) -> dict[str, dict[str, Any]]:
+        """Everything below ``name`` (starting with ``prefix``) from one recursive listing."""
+        handle = self._handle(container)
+        base = f"{key}/" if key else ""
+        head = f"{container}/" if container else ""
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            with self._translated(name):
+                async for entry in await handle.op.list(base + prefix, recursive=True):
+                    _add_found(found, entry.path, entry.metadata, base, head, prefix)
+        except NotADirectoryError:
+            return {}  # ``name`` is a file
+        return found
+
+    async def _walk_listing(
+        self, name: str, prefix: str, maxdepth: int | None
+    ) -> dict[str, dict[str, Any]]:
+        """Everything below ``name`` by listing one directory level at a time.
+
+        For services whose recursive listing cannot be trusted; the directories
+        of each level are listed concurrently, and each listing is cached.
+        """
+        if await self._isfile(name) or not await self._isdir(name):
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        level, depth = [name], 1
+        while level and (maxdepth is None or depth <= maxdepth):
+            listings = await asyncio.gather(*(self._ls(d, detail=True) for d in level))
+            level = []
+            for listing in listings:
+                for info in listing:
+                    rel = info["name"][len(name) + 1 :] if name else info["name"]
+                    if depth == 1 and not rel.startswith(prefix):
+                        continue
+                    found[info["name"]] = info
+                    if info["type"] == "directory":
+                        level.append(info["name"])
+            depth += 1
+        return found
 
     # -- reading -----------------------------------------------------------
 
@@ -402,19 +445,32 @@ max_paths, skip_instance_cache
         end: int | None,
         options: dict[str, Any],
     ) -> bytes:
-        """One ranged read, clamped at the end of the object."""
+        """One ranged read, clamped at the end of the object.
+
+        Services report a range past the end in many ways (RangeNotSatisfied,
+        "reader got too little data", a 416, an FTP error), so such a failure is
+        checked against the object's size: a range past the end is read again
+        within it, anything else re-raised as it was.
+        """
         size = None if end is None else end - start
         with self._translated(name):
             try:
                 return await handle.op.read(key, offset=start or None, size=size, **options)
             except Exception as exc:
-                if not _is_short_read(exc):
+                if error_kind(exc) not in ("RangeNotSatisfied", "Unexpected"):
                     raise
-                # The range runs past the end: read what exists, like slicing does.
-                total = (await handle.op.stat(key)).content_length
+                try:
+                    meta = await handle.op.stat(key)
+                except Exception:
+                    raise exc from None  # the stat failing too says nothing about the range
+                if meta.is_dir:
+                    raise IsADirectoryError(errno.EISDIR, "is a directory", name) from exc
+                total = meta.content_length
+                stop = total if end is None else min(end, total)
+                if start < total and stop == (total if end is None else end):
+                    raise  # the range was within the object: a real failure
                 if start >= total:
                     return b""
-                stop = total if end is None else min(end, total)
                 return await handle.op.read(key, offset=start or None, size=stop - start, **options)
 
     # -- writing -----------------------------------------------------------
@@ -509,12 +565,21 @@ max_paths, skip_instance_cache
             await self._create_dir(name, container, key)
 
     async def _create_dir(self, name: str, container: str, key: str) -> None:
+        """Create a directory, and check it exists: some services (FTP) report success
+        for a directory below a file that they did not create."""
         handle = self._handle(container)
         if not handle.caps.create_dir:
             raise NotImplementedError(f"{name}: {self.scheme} has no directories to create")
         with self._translated(name):
             await handle.op.create_dir(_paths.as_dir(key))
         self.invalidate_cache(name)
+        if not await self._isdir(name):
+            ancestor = _paths.parent(name)
+            while ancestor and not await self._isfile(ancestor):
+                ancestor = _paths.parent(ancestor)
+            if ancestor:
+                raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
+            raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
 
     # -- deleting ----------------------------------------------------------
 
@@ -595,13 +660,26 @@ max_paths, skip_instance_cache
                 await self._delete(name, is_dir=True)
 
     async def _remove_tree(self, name: str) -> bool:
-        """Delete a directory and all below it in one call, if the service can."""
+        """Delete a directory and all below it in one call, if the service can.
+
+        Returns False when the caller must delete entry by entry: the service has
+        no recursive delete, or its batch request failed (some servers that speak
+        a service's protocol lack the batch API; GCS's emulator rejects it). A
+        real problem, such as a denied permission, fails again entry by entry.
+        """
         _, container, key = self._locate(name)
         handle = self._handle(container)
         if not key or not handle.caps.delete_recursive:
             return False
-        with self._translated(name):
-            await handle.op.delete(_paths.as_dir(key), recursive=True)
+        try:
+            with self._translated(name):
+                await handle.op.delete(_paths.as_dir(key), recursive=True)
+        except (FileNotFoundError, PermissionError, NotImplementedError):
+            raise
+        except OSError as exc:
+            logger.debug("%s: recursive delete failed (%s); deleting entry by entry", name, exc)
+            self.invalidate_cache(name)
+            return False
         self.invalidate_cache(name)
         return True
 
@@ -898,16 +976,6 @@ def _clamp(offset: int | None, size: int) -> int | None:
     if offset is None or offset >= 0:
         return offset
     return max(0, size + offset)
-
-
-def _is_short_read(exc: BaseException) -> bool:
-    """Whether OpenDAL failed because a range ran past the end of the object."""
-    text = str(exc)
-    return (
-        error_kind(exc) == "RangeNotSatisfied"
-        or "too little data" in text
-        or "status: 416" in text  # azblob's InvalidRange arrives as Unexpected
-    )
 
 
 def _read_options(kwargs: dict[str, Any], name: str, handle: Handle) -> dict[str, Any]:

@@ -85,11 +85,13 @@ def translate(
     *,
     secrets: Iterable[str] = (),
     creating: bool = False,
+    service: str = "",
 ) -> Exception:
     """The builtin exception that says what ``exc`` means for ``path``.
 
     ``creating`` marks a write that must not replace an existing object, where a
-    failed condition means the object exists.
+    failed condition means the object exists. ``service`` names the OpenDAL
+    service in messages that would not say it otherwise.
     """
     kind = error_kind(exc) or "Unexpected"
     cause = summary(exc, secrets)
@@ -98,7 +100,8 @@ def translate(
             return FileExistsError(errno.EEXIST, cause, path)
         return OSError(errno.ESTALE, cause, path)
     if kind == "Unsupported":
-        return NotImplementedError(f"{path}: {cause}")
+        where = f"{service} does not support this: " if service else ""
+        return NotImplementedError(f"{path}: {where}{cause}")
     if kind == "ConfigInvalid":
         return ValueError(f"{path}: {cause}")
     if kind in _OS_ERRORS:
@@ -112,11 +115,13 @@ def translate(
 
 
 @contextlib.contextmanager
-def translated(path: str, *, secrets: Iterable[str] = (), creating: bool = False) -> Iterator[None]:
+def translated(
+    path: str, *, secrets: Iterable[str] = (), creating: bool = False, service: str = ""
+) -> Iterator[None]:
     """Run a block of OpenDAL calls, re-raising their errors as builtin ones."""
     try:
         yield
     except (*OPENDAL_ERRORS, OSError) as exc:
         if error_kind(exc) is None:
             raise
-        raise translate(exc, path, secrets=secrets, creating=creating) from exc
+        raise translate(exc, path, secrets=secrets, creating=creating, service=service) from exc

@@ -11,6 +11,7 @@ import pytest
 DATA = bytes(range(256)) * 1000  # 256 kB
 
 
+@pytest.mark.any_service
 def test_read_seek_tell_like_a_local_file(fs, root):
     fs.pipe_file(f"{root}/f", DATA)
     local = io.BytesIO(DATA)
@@ -29,6 +30,7 @@ def test_read_seek_tell_like_a_local_file(fs, root):
         assert f.read() == b""
 
 
+@pytest.mark.any_service
 def test_readline_and_iteration(fs, root):
     text = b"".join(b"line %d\n" % i for i in range(1000))
     fs.pipe_file(f"{root}/t", text)
@@ -37,6 +39,7 @@ def test_readline_and_iteration(fs, root):
         assert list(f) == text.splitlines(keepends=True)[1:]
 
 
+@pytest.mark.any_service
 def test_write_in_many_blocks(fs, root):
     with fs.open(f"{root}/w", "wb", block_size=5 * 2**20) as f:
         for i in range(0, len(DATA), 1000):
@@ -45,6 +48,7 @@ def test_write_in_many_blocks(fs, root):
     assert fs.cat_file(f"{root}/w") == DATA
 
 
+@pytest.mark.any_service
 def test_empty_file_is_created_on_close(fs, root):
     with fs.open(f"{root}/empty", "wb"):
         pass
@@ -52,6 +56,7 @@ def test_empty_file_is_created_on_close(fs, root):
     assert fs.info(f"{root}/empty")["type"] == "file"
 
 
+@pytest.mark.any_service
 def test_exclusive_create(fs, root):
     with fs.open(f"{root}/x", "xb") as f:
         f.write(b"first")
@@ -60,6 +65,7 @@ def test_exclusive_create(fs, root):
     assert fs.cat_file(f"{root}/x") == b"first"
 
 
+@pytest.mark.any_service
 def test_append_keeps_the_old_bytes(fs, root):
     fs.pipe_file(f"{root}/a", b"old-")
     with fs.open(f"{root}/a", "ab") as f:
@@ -70,6 +76,7 @@ def test_append_keeps_the_old_bytes(fs, root):
     assert fs.cat_file(f"{root}/fresh") == b"only"
 
 
+@pytest.mark.any_service
 def test_unsupported_modes_name_the_path(fs, root):
     for mode in ("r+b", "a+b", "wb+"):
         with pytest.raises((NotImplementedError, ValueError), match=r"mode|Mode"):
@@ -84,6 +91,7 @@ def test_open_missing_or_directory_for_reading(fs, root):
         fs.open(f"{root}/d", "rb")
 
 
+@pytest.mark.any_service
 def test_an_exception_inside_with_leaves_nothing(fs, root):
     with pytest.raises(RuntimeError), fs.open(f"{root}/partial", "wb", block_size=4096) as f:
         f.write(DATA)
@@ -92,6 +100,7 @@ def test_an_exception_inside_with_leaves_nothing(fs, root):
     assert not fs.exists(f"{root}/partial")
 
 
+@pytest.mark.any_service
 def test_an_exception_keeps_the_old_object(fs, root):
     fs.pipe_file(f"{root}/keep", b"old")
     with pytest.raises(RuntimeError), fs.open(f"{root}/keep", "wb") as f:
@@ -100,6 +109,7 @@ def test_an_exception_keeps_the_old_object(fs, root):
     assert fs.cat_file(f"{root}/keep") == b"old"
 
 
+@pytest.mark.any_service
 def test_a_dropped_file_leaves_nothing(fs, root):
     f = fs.open(f"{root}/dropped", "wb", block_size=4096)
     f.write(DATA)
@@ -109,6 +119,7 @@ def test_a_dropped_file_leaves_nothing(fs, root):
     assert not fs.exists(f"{root}/dropped")
 
 
+@pytest.mark.any_service
 def test_transaction_commit_and_discard(fs, root):
     with fs.transaction:
         with fs.open(f"{root}/t1", "wb") as f:
@@ -129,6 +140,7 @@ def test_transaction_commit_and_discard(fs, root):
     assert not fs.exists(f"{root}/t3")
 
 
+@pytest.mark.any_service
 def test_text_mode_and_compression(fs, root):
     import fsspec
 
@@ -149,6 +161,7 @@ def test_text_mode_and_compression(fs, root):
 CACHE_TYPES = ["readahead", "bytes", "blockcache", "first", "background", "none", "mmap", "all"]
 
 
+@pytest.mark.any_service
 @pytest.mark.parametrize("cache_type", CACHE_TYPES)
 def test_every_cache_type_reads_correctly(fs, root, cache_type):
     fs.pipe_file(f"{root}/f", DATA)
@@ -162,6 +175,7 @@ def test_every_cache_type_reads_correctly(fs, root, cache_type):
         assert f.read() == DATA
 
 
+@pytest.mark.any_service
 def test_parts_cache_serves_known_data_only(fs, root):
     fs.pipe_file(f"{root}/f", DATA)
     known = {(0, 10): DATA[:10]}
@@ -169,6 +183,7 @@ def test_parts_cache_serves_known_data_only(fs, root):
         assert f.read(10) == DATA[:10]
 
 
+@pytest.mark.any_service
 def test_block_size_decides_the_request_size(fs, root, counting):
     fs.pipe_file(f"{root}/f", DATA)
     counting.log.clear()
@@ -179,6 +194,7 @@ def test_block_size_decides_the_request_size(fs, root, counting):
     assert reads[0]["size"] <= 1010
 
 
+@pytest.mark.any_service
 def test_readinto(fs, root):
     fs.pipe_file(f"{root}/f", DATA)
     buffer = bytearray(1000)
@@ -188,6 +204,7 @@ def test_readinto(fs, root):
     assert bytes(buffer) == DATA[500:1500]
 
 
+@pytest.mark.any_service
 def test_open_parquet_file_reads_only_what_it_needs(fs, root, counting):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
@@ -212,6 +229,7 @@ def test_open_parquet_file_reads_only_what_it_needs(fs, root, counting):
 # -- writing options -------------------------------------------------------
 
 
+@pytest.mark.any_service
 def test_write_chunk_and_concurrency_reach_the_writer(fs, root, counting, service):
     multipart = service.caps(fs).write_multi
     with fs.open(f"{root}/w", "wb", write_chunk=6 * 2**20, write_concurrent=3) as f:
@@ -237,6 +255,7 @@ def test_filesystem_write_options_are_validated(service):
             service.filesystem(write_concurrent=bad, skip_instance_cache=True)
 
 
+@pytest.mark.any_service
 def test_append_is_native_only_where_verified(fs, root, counting, service):
     fs.pipe_file(f"{root}/a", b"old")
     counting.log.clear()
@@ -265,6 +284,7 @@ def test_close_errors_are_raised(fs, root, service):
 # -- async files -----------------------------------------------------------
 
 
+@pytest.mark.any_service
 @pytest.mark.asyncio
 async def test_async_file_round_trip(service, root):
     fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
@@ -304,6 +324,7 @@ async def test_async_file_modes(service, root):
         await fs.open_async(f"{root}/x", "r+b")
 
 
+@pytest.mark.any_service
 @pytest.mark.asyncio
 async def test_async_file_exception_discards(service, root):
     fs = service.filesystem(asynchronous=True, skip_instance_cache=True)

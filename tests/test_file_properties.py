@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import uuid
 
-from hypothesis import given
+import pytest
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 CACHE_TYPES = ["readahead", "bytes", "blockcache", "first", "background", "none"]
@@ -44,13 +45,17 @@ def _apply(f, op):
         return "error"
 
 
+@pytest.mark.any_service
+@pytest.mark.any_service
+@pytest.mark.any_service
 @given(
     data=contents,
     ops=read_ops,
     block_size=st.integers(1, 4096),
     cache_type=st.sampled_from(CACHE_TYPES),
 )
-def test_reads_match_bytesio(fs, root, data, ops, block_size, cache_type):
+def test_reads_match_bytesio(fs, root, service, data, ops, block_size, cache_type):
+    assume(data or service.empty_files)
     path = f"{root}/{uuid.uuid4().hex}"
     fs.pipe_file(path, data)
     model = io.BytesIO(data)
@@ -65,7 +70,8 @@ def test_reads_match_bytesio(fs, root, data, ops, block_size, cache_type):
     block_size=st.integers(1, 2_048),
     mode=st.sampled_from(["wb", "xb"]),
 )
-def test_writes_store_the_concatenation(fs, root, chunks, block_size, mode):
+def test_writes_store_the_concatenation(fs, root, service, chunks, block_size, mode):
+    assume(any(chunks) or service.empty_files)
     path = f"{root}/{uuid.uuid4().hex}"
     with fs.open(path, mode, block_size=block_size) as f:
         for chunk in chunks:
@@ -75,7 +81,8 @@ def test_writes_store_the_concatenation(fs, root, chunks, block_size, mode):
 
 
 @given(old=st.binary(max_size=5_000), chunks=st.lists(st.binary(max_size=2_000), max_size=10))
-def test_appends_keep_the_old_bytes(fs, root, old, chunks):
+def test_appends_keep_the_old_bytes(fs, root, service, old, chunks):
+    assume(old or service.empty_files)
     path = f"{root}/{uuid.uuid4().hex}"
     fs.pipe_file(path, old)
     with fs.open(path, "ab", block_size=1_000) as f:
