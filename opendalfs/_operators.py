@@ -123,11 +123,42 @@ def _option_text(key: str, value: Any) -> str:
 _cache: dict[tuple, Handle] = {}
 _lock = threading.Lock()
 
+#: The process whose OpenDAL runtime this interpreter inherited, if it was forked
+#: after operators were made. OpenDAL's Rust runtime keeps its worker threads in
+#: the parent: in a forked child every OpenDAL call would wait forever.
+_forked_from: int | None = None
+
+
+def _after_fork_in_child() -> None:
+    global _forked_from
+    if _cache:
+        _forked_from = next(iter(_cache))[0]
+        _cache.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class ForkedProcessError(RuntimeError):
+    """OpenDAL was used before this process was forked, so it cannot run here."""
+
+
+def fork_error(parent: int) -> ForkedProcessError:
+    """The error for using OpenDAL in a child forked from ``parent`` after it used OpenDAL."""
+    return ForkedProcessError(
+        f"OpenDAL was used in process {parent} before it forked process {os.getpid()}, "
+        "and its runtime cannot run in a forked child (every call would hang). Start "
+        "worker processes with the 'spawn' or 'forkserver' method, e.g. "
+        "multiprocessing.get_context('spawn'), or make the filesystem in the child."
+    )
+
 
 def operator_for(
     scheme: str, options: Mapping[str, str], retries: int, timeout: float | None
 ) -> Handle:
     """The process-wide operator for this exact configuration, built on first use."""
+    if _forked_from is not None:
+        raise fork_error(_forked_from)
     key = (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
     handle = _cache.get(key)
     if handle is None:

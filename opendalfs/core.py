@@ -18,7 +18,7 @@ from fsspec.utils import stringify_path
 from opendalfs import _paths
 from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._info import directory_info, make_info
-from opendalfs._operators import Handle, operator_for, service_options
+from opendalfs._operators import Handle, fork_error, operator_for, service_options
 from opendalfs._services import is_secret, spec
 from opendalfs._sync import mirror
 from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
@@ -172,6 +172,13 @@ max_paths, skip_instance_cache
         self._secrets = tuple(v for k, v in self._options.items() if is_secret(k))
         if key is None or self.container is not None:
             self._handle(self.container or "")  # fail now on a bad configuration
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """fsspec's IO loop; in a forked child, an error that says what to do instead."""
+        if self._pid != os.getpid():
+            raise fork_error(self._pid)
+        return self._loop
 
     # -- naming ------------------------------------------------------------
 
