@@ -1,0 +1,236 @@
+"""universal-pathlib's ``UPath`` on ``opendal+<service>://`` URLs, on memory, fs and S3.
+
+opendalfs registers ``opendalfs._upath.OpendalPath`` for every ``opendal+<service>``
+protocol through the ``universal_pathlib.implementations`` entry points (see that
+module for why the generic fallback cannot be used).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import tempfile
+import warnings
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if os.environ.get("CI") != "true":  # under CI the integration extra must be installed
+    pytest.importorskip("upath")
+
+from upath import UPath
+from upath.registry import get_upath_class
+
+from opendalfs import OpendalFileSystem
+from opendalfs._services import schemes
+
+SERVICES = ["memory", "fs", "s3"]
+on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
+
+
+def upath(service: Any, path: str) -> UPath:
+    """``UPath("opendal+<service>://<path>", **options)``, as a user writes it."""
+    return UPath(f"opendal+{service.scheme}://{path}", **service.options)
+
+
+# -- registration ----------------------------------------------------------------------
+
+
+def test_every_opendal_protocol_has_the_opendal_path_class():
+    """The upath entry points name the same protocols as the fsspec ones, and load."""
+    text = PYPROJECT.read_text()
+    upath_section = text.split('[project.entry-points."universal_pathlib.implementations"]')[1]
+    upath_section = upath_section.split("\n[", 1)[0]
+    declared = re.findall(
+        r'^"(opendal\+[^"]+)" = "opendalfs\._upath:OpendalPath"$', upath_section, re.M
+    )
+    assert declared == [f"opendal+{s}" for s in sorted(schemes())]
+
+    installed = {ep.name for ep in entry_points(group="universal_pathlib.implementations")}
+    missing = set(declared) - installed
+    assert not missing, f"reinstall opendalfs (pip install -e .) to register {sorted(missing)}"
+
+    from opendalfs._upath import OpendalPath
+
+    for protocol in declared:
+        assert get_upath_class(protocol) is OpendalPath
+
+
+def test_no_fallback_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "not explicitly implemented" / "Could not find default"
+        path = UPath("opendal+memory://upath-warnings/a.txt")
+    assert type(path).__name__ == "OpendalPath"
+
+
+# -- on each service -------------------------------------------------------------------
+
+
+@on_services
+def test_str_keeps_the_whole_path(service, root):
+    path = upath(service, f"{root}/dir/data.csv")
+    assert str(path) == f"opendal+{service.scheme}://{root}/dir/data.csv"
+    assert path.path == f"{root}/dir/data.csv"
+    assert path.protocol == f"opendal+{service.scheme}"
+    assert path.storage_options == service.options
+    if service.container:
+        assert str(path).startswith(f"opendal+s3://{service.container}/")
+        assert str(upath(service, service.container)) == f"opendal+s3://{service.container}"
+    assert isinstance(path.fs, OpendalFileSystem)
+    assert path.fs.scheme == service.scheme
+
+
+@on_services
+def test_write_and_read(service, root):
+    text = upath(service, f"{root}/notes/hello.txt")
+    text.write_text("hello, upath\n")
+    assert text.read_text() == "hello, upath\n"
+    assert text.read_bytes() == b"hello, upath\n"
+
+    binary = upath(service, f"{root}/notes/blob.bin")
+    binary.write_bytes(bytes(range(256)))
+    assert binary.read_bytes() == bytes(range(256))
+    with binary.open("rb") as f:
+        f.seek(250)
+        assert f.read() == bytes(range(250, 256))
+    assert binary.stat().st_size == 256
+
+
+@on_services
+def test_exists_is_file_is_dir(service, root):
+    base = upath(service, root)
+    (base / "d" / "f.txt").write_text("x")
+    assert (base / "d" / "f.txt").exists()
+    assert (base / "d" / "f.txt").is_file()
+    assert (base / "d").exists()
+    assert (base / "d").is_dir()
+    assert not (base / "d").is_file()
+    assert not (base / "missing").exists()
+    assert not (base / "d" / "missing.txt").is_file()
+
+
+@on_services
+def test_joins(service, root):
+    base = upath(service, root)
+    joined = base / "a" / "b.txt"
+    assert str(joined) == f"opendal+{service.scheme}://{root}/a/b.txt"
+    assert joined == base.joinpath("a", "b.txt")
+    assert joined == UPath(f"opendal+{service.scheme}://{root}", "a", "b.txt", **service.options)
+    assert joined.storage_options == service.options
+    assert joined.name == "b.txt"
+    assert joined.stem == "b"
+    assert joined.suffix == ".txt"
+    assert joined.parent == base / "a"
+    assert joined.with_name("c.csv") == base / "a" / "c.csv"
+    assert joined.with_suffix(".csv") == base / "a" / "b.csv"
+    assert str(joined.relative_to(base)) == "a/b.txt"
+
+    # A UPath of a UPath keeps the options; an absolute path replaces what precedes it.
+    again = UPath(joined)
+    assert again == joined
+    assert again.storage_options == service.options
+    assert base / joined == joined
+
+
+@on_services
+def test_iterdir(service, root):
+    base = upath(service, root)
+    for name in ("one.txt", "two.txt", "sub/three.txt"):
+        (base / name).write_text(name)
+    children = sorted(base.iterdir())
+    assert [p.name for p in children] == ["one.txt", "sub", "two.txt"]
+    assert all(p.protocol == f"opendal+{service.scheme}" for p in children)
+    assert all(p.storage_options == service.options for p in children)
+    assert [p.is_dir() for p in children] == [False, True, False]
+    assert [p.read_text() for p in sorted((base / "sub").iterdir())] == ["sub/three.txt"]
+
+
+@on_services
+def test_glob(service, root):
+    base = upath(service, root)
+    for name in ("a.csv", "b.csv", "c.txt", "deep/d.csv", "deep/er/e.csv"):
+        (base / name).write_text(name)
+    assert sorted(p.name for p in base.glob("*.csv")) == ["a.csv", "b.csv"]
+    assert sorted(p.name for p in base.glob("deep/*.csv")) == ["d.csv"]
+    assert sorted(p.name for p in base.glob("**/*.csv")) == ["a.csv", "b.csv", "d.csv", "e.csv"]
+    assert sorted(p.name for p in base.rglob("*.csv")) == ["a.csv", "b.csv", "d.csv", "e.csv"]
+    found = next(iter(base.glob("c.*")))
+    assert str(found) == f"opendal+{service.scheme}://{root}/c.txt"
+    assert found.read_text() == "c.txt"
+
+
+@on_services
+def test_mkdir_touch_unlink_rmdir(service, root):
+    base = upath(service, root)
+    folder = base / "made"
+    folder.mkdir(parents=True)
+    assert folder.is_dir()
+    marker = folder / "empty"
+    marker.touch()
+    assert marker.is_file()
+    assert marker.read_bytes() == b""
+    marker.unlink()
+    assert not marker.exists()
+    folder.rmdir()
+    assert not folder.exists()
+
+
+@on_services
+def test_pickles_with_its_options(service, root):
+    path = upath(service, f"{root}/p.txt")
+    path.write_text("pickled")
+    back = pickle.loads(pickle.dumps(path))
+    assert back == path
+    assert back.storage_options == service.options
+    assert back.read_text() == "pickled"
+
+
+@on_services
+def test_filesystem_and_upath_agree(service, root, fs):
+    """What UPath writes the filesystem finds under the same name, and the reverse."""
+    upath(service, f"{root}/from-upath.txt").write_text("u")
+    fs.pipe(f"{root}/from-fs.txt", b"f")
+    fs.invalidate_cache()
+    assert fs.cat(f"{root}/from-upath.txt") == b"u"
+    assert upath(service, f"{root}/from-fs.txt").read_text() == "f"
+    assert UPath(fs.unstrip_protocol(f"{root}/from-fs.txt"), **service.options).read_text() == "f"
+
+
+# -- protocols universal-pathlib cannot parse ------------------------------------------
+
+
+def test_hyphenated_service_with_protocol_argument():
+    """``opendal+mini-moka`` works when the protocol is given as an argument."""
+    path = UPath("upath-hyphen/a.txt", protocol="opendal+mini-moka")
+    assert type(path).__name__ == "OpendalPath"
+    path.write_text("moka")
+    assert path.read_text() == "moka"
+    assert str(path) == "opendal+mini-moka://upath-hyphen/a.txt"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="universal-pathlib reads a protocol as [A-Za-z][A-Za-z0-9+]+ and takes "
+    "'opendal+mini-moka://...' for a local path ('-' and '.' are valid in URL schemes)",
+)
+def test_hyphenated_service_url():
+    path = UPath("opendal+mini-moka://upath-hyphen/b.txt")
+    assert path.protocol == "opendal+mini-moka"
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "integrations" / "upath.md"
+
+
+def test_docs_snippet_runs(tmp_path, monkeypatch):
+    """docs/integrations/upath.md: its code runs as shown."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the snippet's files go
+    blocks = re.findall(r"^```python\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.S | re.M)
+    assert blocks
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)

@@ -1,0 +1,176 @@
+"""zarr v3 through ``zarr.storage.FsspecStore`` on opendalfs, on memory, fs and S3.
+
+zarr needs an async filesystem made with ``asynchronous=True``: ``from_url`` makes
+one from a URL, and a store may also be built on an instance the user made. The
+sharding test counts the bytes that reads return through a subclass of the real
+filesystem (nothing of OpenDAL is replaced), to show that reading one chunk of a
+shard fetches only that chunk and the shard's index, not the shard.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if os.environ.get("CI") != "true":  # under CI the integration extra must be installed
+    pytest.importorskip("zarr", minversion="3")
+
+import fsspec
+import numpy as np
+import zarr
+from zarr.errors import ZarrUserWarning
+from zarr.storage import FsspecStore
+
+from opendalfs import OpendalFileSystem
+
+SERVICES = ["memory", "fs", "s3"]
+on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+
+
+def url(service: Any, path: str) -> str:
+    """The ``opendal+<service>://`` URL of ``path`` (which starts with the bucket on S3)."""
+    return f"opendal+{service.scheme}://{path}"
+
+
+class ReadCountingFileSystem(OpendalFileSystem):
+    """The real filesystem, recording each read zarr makes: (path, start, end, bytes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads: list[tuple[str, int | None, int | None, int]] = []
+
+    async def _cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+    ) -> bytes:
+        data = await super()._cat_file(path, start=start, end=end, **kwargs)
+        self.reads.append((self._strip_protocol(path), start, end, len(data)))
+        return data
+
+
+@on_services
+def test_from_url_writes_and_reads_an_array(service, root, fs):
+    store = FsspecStore.from_url(url(service, f"{root}/a.zarr"), storage_options=service.options)
+    assert isinstance(store.fs, OpendalFileSystem)
+    assert store.fs.async_impl
+    assert store.fs.asynchronous
+    assert store.path == f"{root}/a.zarr"
+
+    data = np.arange(2_000, dtype="i4").reshape(40, 50)
+    array = zarr.create_array(store, shape=data.shape, chunks=(10, 25), dtype="i4")
+    array[:] = data
+
+    again = FsspecStore.from_url(
+        url(service, f"{root}/a.zarr"), storage_options=service.options, read_only=True
+    )
+    opened = zarr.open_array(again, mode="r")
+    np.testing.assert_array_equal(opened[:], data)
+    np.testing.assert_array_equal(opened[12:17, 3:40], data[12:17, 3:40])
+
+    fs.invalidate_cache()
+    assert fs.isfile(f"{root}/a.zarr/zarr.json")
+    assert len(fs.find(f"{root}/a.zarr/c")) == 8  # 4 x 2 chunks, one object each
+
+
+@on_services
+def test_store_on_an_instance_made_asynchronous(service, root):
+    afs = service.filesystem(asynchronous=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ZarrUserWarning)  # no "not created with asynchronous"
+        store = FsspecStore(afs, path=f"{root}/g.zarr")
+
+    group = zarr.create_group(store)
+    group.create_array("temperature", shape=(6, 8), chunks=(3, 4), dtype="f8")[:] = 1.5
+    group.create_group("sub").create_array("ids", shape=(5,), chunks=(2,), dtype="i8")[:] = 7
+    group.attrs["title"] = "opendalfs"
+
+    back = zarr.open_group(FsspecStore(afs, path=f"{root}/g.zarr", read_only=True), mode="r")
+    assert back.attrs["title"] == "opendalfs"
+    assert sorted(back.array_keys()) == ["temperature"]
+    assert sorted(back.group_keys()) == ["sub"]
+    assert back["temperature"][:].sum() == 1.5 * 48
+    assert list(back["sub/ids"][:]) == [7] * 5
+
+
+@on_services
+def test_store_from_a_upath(service, root):
+    """``FsspecStore.from_upath`` on a universal-pathlib path made asynchronous."""
+    upath = pytest.importorskip("upath")
+    path = upath.UPath(url(service, f"{root}/u.zarr"), asynchronous=True, **service.options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ZarrUserWarning)
+        store = FsspecStore.from_upath(path)
+    assert store.path == f"{root}/u.zarr"
+    zarr.create_array(store, shape=(6,), chunks=(4,), dtype="i2")[:] = [1, 2, 3, 4, 5, 6]
+    assert list(zarr.open_array(FsspecStore.from_upath(path), mode="r")[:]) == [1, 2, 3, 4, 5, 6]
+
+
+@on_services
+def test_blocking_instance_is_made_asynchronous_by_zarr(service, root):
+    """zarr rebuilds a blocking instance (from a mapper) as an async one from its JSON."""
+    mapper = fsspec.get_mapper(url(service, f"{root}/m.zarr"), **service.options)
+    assert not mapper.fs.asynchronous
+    store = FsspecStore.from_mapper(mapper)
+    assert isinstance(store.fs, type(mapper.fs))
+    assert store.fs.asynchronous
+    assert repr(store.fs) == repr(mapper.fs)  # the same service and options
+
+    zarr.create_array(store, shape=(4,), chunks=(2,), dtype="u1")[:] = [1, 2, 3, 4]
+    assert list(zarr.open_array(store, mode="r")[:]) == [1, 2, 3, 4]
+
+
+@on_services
+def test_sharded_array_reads_part_of_a_shard(service, root, fs):
+    """Reading one inner chunk fetches that chunk and the shard index, not the shard."""
+    path = f"{root}/sharded.zarr"
+    store = FsspecStore.from_url(url(service, path), storage_options=service.options)
+    data = np.arange(100 * 100, dtype="f8").reshape(100, 100)
+    # Uncompressed so that a shard's size is known: 25 inner chunks of 800 bytes.
+    array = zarr.create_array(
+        store, shape=data.shape, chunks=(10, 10), shards=(50, 50), dtype="f8", compressors=None
+    )
+    array[:] = data
+
+    counting = ReadCountingFileSystem(
+        service.scheme, asynchronous=True, skip_instance_cache=True, **service.options
+    )
+    opened = zarr.open_array(FsspecStore(counting, path=path, read_only=True), mode="r")
+    shard = f"{path}/c/0/0"
+    fs.invalidate_cache()
+    shard_size = fs.info(shard)["size"]
+    assert shard_size > 25 * 10 * 10 * 8  # 25 inner chunks and the index
+
+    counting.reads.clear()
+    np.testing.assert_array_equal(opened[0:10, 0:10], data[0:10, 0:10])
+    chunk_reads = [r for r in counting.reads if "/c/" in r[0]]
+    assert {r[0] for r in chunk_reads} == {shard}
+    assert all(start is not None for _, start, _, _ in chunk_reads), chunk_reads  # all ranged
+    partial = sum(size for *_, size in chunk_reads)
+
+    counting.reads.clear()
+    np.testing.assert_array_equal(opened[:], data)
+    full = sum(size for p, *_, size in counting.reads if p == shard)
+
+    assert full >= shard_size  # the whole shard was read this time
+    assert 10 * 10 * 8 <= partial < shard_size / 4, (partial, shard_size, chunk_reads)
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "integrations" / "zarr.md"
+
+
+def python_blocks(page: Path) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
+
+
+def test_docs_snippet_runs(tmp_path, monkeypatch):
+    """docs/integrations/zarr.md: its code runs as shown."""
+    monkeypatch.chdir(tmp_path)
+    blocks = python_blocks(DOC)
+    assert blocks
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)
