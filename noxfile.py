@@ -36,7 +36,7 @@ def _run_tests(session: nox.Session) -> None:
     after ``--`` replace the default ``tests`` path, e.g.
     ``nox -s tests -- tests/test_core.py -x``.
     """
-    session.install("-e", ".[test,demo,servers]")
+    session.install("-e", ".[test,demo,servers,integration]")
     session.run("pytest", *(session.posargs or ["tests"]))
 
 

@@ -4,9 +4,17 @@
 ``opendal+<service>://...`` reaches the service through ``opendal.AsyncOperator``.
 """
 
+from opendalfs._operators import ForkedProcessError, ProcessLocalStoreError
 from opendalfs._version import __version__
 from opendalfs.core import OpendalFileSystem
 from opendalfs.file import OpendalFile
 from opendalfs.registry import register
 
-__all__ = ["OpendalFile", "OpendalFileSystem", "__version__", "register"]
+__all__ = [
+    "ForkedProcessError",
+    "OpendalFile",
+    "OpendalFileSystem",
+    "ProcessLocalStoreError",
+    "__version__",
+    "register",
+]

@@ -33,6 +33,18 @@ VERIFIED_APPEND = frozenset({"fs"})
 #: on a missing directory, and a recursive delete leaves directories behind.
 WALKS_ITSELF = frozenset({"ftp"})
 
+#: Services where a read must run to the end of the object. OpenDAL's FTP client
+#: aborts a ranged transfer part way, the server answers "426 Transfer aborted",
+#: and that stray answer is read by a later command on the same connection: about
+#: one ranged read in 15 failed, and later writes failed with "226 Transfer
+#: complete". Reading to the end keeps every transfer whole, at the cost of
+#: fetching the rest of the object for each range.
+READS_TO_END = frozenset({"ftp"})
+
+#: Services whose stat of a directory path answers "a directory" without asking
+#: the server (OpenDAL's http), so only files can be known to exist there.
+BLIND_DIRECTORY_STAT = frozenset({"http"})
+
 #: Services whose read of a directory returns a listing page instead of failing
 #: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
 READS_DIRECTORIES = frozenset({"webdav"})
@@ -42,6 +54,7 @@ READS_DIRECTORIES = frozenset({"webdav"})
 class Capabilities:
     """The operator capabilities that decide how each fsspec operation is carried out."""
 
+    write: bool
     list: bool
     recursive_list: bool
     """OpenDAL's recursive listing is complete (native or emulated)."""
@@ -59,6 +72,10 @@ class Capabilities:
     """Native appends, only where they were seen to append (not just claimed)."""
     reads_directories: bool
     """A read of a directory returns something instead of failing."""
+    directory_stat: bool
+    """A stat of ``dir/`` tells whether the directory exists (not so on http)."""
+    reads_to_end: bool
+    """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
     content_etags: bool
     """ETags change with every write (object stores), so they can key a cache."""
 
@@ -66,6 +83,7 @@ class Capabilities:
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
         cap = op.capability()
         return cls(
+            write=cap.write,
             list=cap.list,
             recursive_list=scheme not in WALKS_ITSELF,
             copy=cap.copy,
@@ -80,6 +98,8 @@ class Capabilities:
             read_if_match=cap.read_with_if_match,
             append=cap.write_can_append and scheme in VERIFIED_APPEND,
             reads_directories=scheme in READS_DIRECTORIES,
+            reads_to_end=scheme in READS_TO_END,
+            directory_stat=scheme not in BLIND_DIRECTORY_STAT,
             content_etags=spec(scheme).container_option is not None,
         )
 
@@ -160,6 +180,24 @@ def _release_at_exit() -> None:
     _cache.clear()
     gc.collect()
     time.sleep(EXIT_GRACE)
+
+
+#: Services whose data live in the memory of the process that made the operator.
+PROCESS_LOCAL = frozenset({"memory", "dashmap", "moka", "mini-moka"})
+
+
+class ProcessLocalStoreError(RuntimeError):
+    """A filesystem of an in-process store (memory …) was used from another process."""
+
+
+def process_local_error(scheme: str, owner: int) -> ProcessLocalStoreError:
+    """The error for reaching ``owner``'s in-process store from this process."""
+    return ProcessLocalStoreError(
+        f"opendal+{scheme} keeps its files in the memory of process {owner}; this copy "
+        f"of the filesystem was sent to process {os.getpid()} (a worker process?), which "
+        "cannot reach them. Use a service outside the process (fs, s3 …) with worker "
+        "processes, or threads."
+    )
 
 
 class ForkedProcessError(RuntimeError):

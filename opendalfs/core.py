@@ -13,12 +13,20 @@ from typing import Any, ClassVar
 
 from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+from fsspec.spec import make_instance
 from fsspec.utils import stringify_path
 
 from opendalfs import _paths
 from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._info import directory_info, make_info
-from opendalfs._operators import Handle, fork_error, operator_for, service_options
+from opendalfs._operators import (
+    PROCESS_LOCAL,
+    Handle,
+    fork_error,
+    operator_for,
+    process_local_error,
+    service_options,
+)
 from opendalfs._services import is_secret, spec
 from opendalfs._sync import mirror
 from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
@@ -206,8 +214,26 @@ max_paths, skip_instance_cache
             )
         return name, container, key
 
+    #: On a copy of an in-process store's filesystem unpickled in another process:
+    #: the process whose store it names.
+    _store_process: int | None = None
+
+    def __reduce__(self) -> Any:
+        """Pickle by class and arguments; in-process stores also carry their process."""
+        if self.scheme not in PROCESS_LOCAL:
+            return super().__reduce__()
+        owner = self._store_process or os.getpid()
+        return _unpickle_in_process_store, (
+            type(self),
+            self.storage_args,
+            self.storage_options,
+            owner,
+        )
+
     def _handle(self, container: str) -> Handle:
         """The operator for ``container`` (``""`` for services without containers)."""
+        if self._store_process is not None and self._store_process != os.getpid():
+            raise process_local_error(self.scheme, self._store_process)
         option = self.spec.container_option
         options = self._options
         if option is not None:
@@ -258,12 +284,15 @@ max_paths, skip_instance_cache
 
     async def _stat(self, name: str, container: str, key: str) -> dict[str, Any]:
         """Stat ``key`` as a file, then as a directory (which may be implied)."""
-        op = self._handle(container).op
+        handle = self._handle(container)
+        op = handle.op
         try:
             with self._translated(name):
                 return make_info(name, await op.stat(key))
         except (FileNotFoundError, NotADirectoryError) as exc:
             missing: OSError = exc
+        if not handle.caps.directory_stat:
+            raise FileNotFoundError(errno.ENOENT, "no such file", name) from missing
         try:
             with self._translated(name):
                 meta = await op.stat(_paths.as_dir(key))
@@ -460,6 +489,8 @@ max_paths, skip_instance_cache
         within it, anything else re-raised as it was.
         """
         size = None if end is None else end - start
+        if handle.caps.reads_to_end and size is not None:
+            return (await self._read(name, key, handle, start, None, options))[:size]
         with self._translated(name):
             try:
                 return await handle.op.read(key, offset=start or None, size=size, **options)
@@ -507,6 +538,8 @@ max_paths, skip_instance_cache
         if not key:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
         handle = self._handle(container)
+        if not handle.caps.write:
+            raise NotImplementedError(f"{name}: {self.scheme} is read-only")
         options = _write_options(options, name)
         if creating:
             if handle.caps.if_not_exists:
@@ -964,6 +997,17 @@ max_paths, skip_instance_cache
 
 
 mirror(OpendalFileSystem, extra=("mv", "rmdir", "touch", "modified", "created", "sign", "ukey"))
+
+
+def _unpickle_in_process_store(
+    cls: type[OpendalFileSystem], args: tuple, kwargs: dict[str, Any], owner: int
+) -> OpendalFileSystem:
+    """Rebuild an in-process store's filesystem; in another process, one that says so."""
+    if owner == os.getpid():
+        return make_instance(cls, args, kwargs)
+    fs = cls(*args, **{**kwargs, "skip_instance_cache": True})
+    fs._store_process = owner
+    return fs
 
 
 def _strip(path: Any, scheme: str | None) -> Any:

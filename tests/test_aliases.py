@@ -128,3 +128,27 @@ def test_other_services_are_untouched():
     assert _aliases.resolve("memory", {"root": "/x"}) == {"root": "/x"}
     with pytest.raises(ValueError, match="'key'"):
         OpendalFileSystem("memory", key="x")
+
+
+@pytest.mark.parametrize("service", ["s3", "azblob"], indirect=True)
+def test_familiar_options_reach_a_live_server(service, servers, root):
+    """s3fs-style and adlfs-style options work against the real test servers."""
+    o = service.options
+    if service.scheme == "s3":
+        fs = OpendalFileSystem(
+            "s3",
+            key=o["access_key_id"],
+            secret=o["secret_access_key"],
+            client_kwargs={"endpoint_url": o["endpoint"], "region_name": o["region"]},
+            disable_config_load=True,
+            skip_instance_cache=True,
+        )
+    else:
+        conn = (
+            f"DefaultEndpointsProtocol=http;AccountName={o['account_name']};"
+            f"AccountKey={o['account_key']};BlobEndpoint={o['endpoint']};"
+        )
+        fs = OpendalFileSystem("azblob", connection_string=conn, skip_instance_cache=True)
+    fs.pipe_file(f"{root}/k", b"familiar")
+    assert fs.cat_file(f"{root}/k") == b"familiar"
+    assert service.filesystem().cat_file(f"{root}/k") == b"familiar"

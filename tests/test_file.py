@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import random
@@ -334,3 +335,21 @@ async def test_async_file_exception_discards(service, root):
             await f.write(DATA)
             raise RuntimeError("boom")
     assert await fs._cat_file(f"{root}/keep") == b"old"
+
+
+@pytest.mark.any_service
+def test_a_file_replaced_under_an_open_reader(fs, root, service):
+    """Where the service checks ETags, old and new bytes are never mixed: the read fails."""
+    fs.pipe_file(f"{root}/f", b"a" * 100_000)
+    with fs.open(f"{root}/f", "rb", block_size=10_000, cache_type="bytes") as f:
+        assert f.read(10) == b"a" * 10
+        fs.pipe_file(f"{root}/f", b"b" * 100_000)
+        if service.caps(fs).read_if_match and "etag" in f.details:
+            with pytest.raises(OSError) as caught:
+                f.seek(50_000)
+                f.read(10)
+            assert caught.value.errno == errno.ESTALE
+            assert caught.value.filename == f"{root}/f"
+        else:
+            f.seek(50_000)
+            assert f.read(10) == b"b" * 10  # no ETag to check: the new bytes, documented

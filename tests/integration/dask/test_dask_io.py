@@ -4,8 +4,8 @@
   through URLs with ``storage_options`` and through a filesystem instance.
 - Worker processes: a ``distributed.LocalCluster`` whose two workers are spawned
   processes. The filesystem travels to them by pickle; on fs and S3 the data
-  round-trips. ``memory`` is a store inside one process, so a worker sees its own,
-  empty store: reading fails with ``FileNotFoundError``, never with wrong data.
+  round-trips. ``memory`` is a store inside one process, so a worker cannot reach
+  it: reading and writing fail with ``ProcessLocalStoreError``, never wrong data.
 - Graph keys: the same URL and options give the same keys, other options or other
   content give other keys, so dask never mixes up two stores.
 """
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from opendalfs._operators import ProcessLocalStoreError
 
 pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
@@ -228,7 +230,7 @@ def test_filesystem_instance_on_worker_processes(client, service, fs, root, fram
 
 @MEMORY
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_memory_read_on_worker_processes_is_file_not_found(client, service, root, frame, fmt):
+def test_memory_read_on_worker_processes_is_an_error(client, service, root, frame, fmt):
     """This process wrote the files; a worker's own memory store has none of them."""
     for i, part in enumerate([frame.iloc[:100], frame.iloc[100:]]):
         target = url(service, f"{root}/part-{i}.{fmt}")
@@ -243,31 +245,21 @@ def test_memory_read_on_worker_processes_is_file_not_found(client, service, root
     # the graph is built here, where the files exist...
     assert lazy.npartitions == 2
     assert_same(lazy.compute(scheduler="threads"), frame)
-    # ...and fails in the workers, naming the file
-    with pytest.raises(FileNotFoundError, match=re.escape(f"{root}/part-")):
+    # ...and fails in the workers, saying why
+    with pytest.raises(ProcessLocalStoreError, match="memory of process"):
         compute(client, lazy)
 
 
 @MEMORY
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="opendalfs bug: a memory filesystem unpickled in another process silently "
-    "uses that process's empty store, so dask workers 'write' into stores that vanish",
-)
 def test_memory_write_on_worker_processes_is_an_error(client, service, root, ddf, fmt):
-    """Writing to memory from worker processes must fail, not report success.
-
-    Today both writes return normally: each worker writes into its own store, which
-    this process never sees. ``to_csv`` returns the names of files that do not exist
-    here, and ``pd.read_parquet`` of the table then gives an empty frame (dask made
-    the directory here), i.e. wrong data instead of an error.
-    """
+    """Writing to memory from worker processes fails, instead of writing into stores
+    that vanish with the workers (which looked like success and read back empty)."""
     if fmt == "parquet":
         lazy = ddf.to_parquet(url(service, f"{root}/table"), compute=False)
     else:
         lazy = ddf.to_csv(url(service, f"{root}/csv/*.csv"), compute=False)
-    with pytest.raises(Exception, match=r"(?i)process"):
+    with pytest.raises(ProcessLocalStoreError, match="memory of process"):
         compute(client, lazy)
 
 

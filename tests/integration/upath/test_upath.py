@@ -173,6 +173,8 @@ def test_mkdir_touch_unlink_rmdir(service, root):
     marker.touch()
     assert marker.is_file()
     assert marker.read_bytes() == b""
+    with pytest.raises(OSError, match="not empty"):
+        folder.rmdir(recursive=False)
     marker.unlink()
     assert not marker.exists()
     folder.rmdir()
