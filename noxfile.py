@@ -37,7 +37,14 @@ def _run_tests(session: nox.Session) -> None:
     ``nox -s tests -- tests/test_core.py -x``.
     """
     session.install("-e", ".[test,demo,servers,integration]")
-    session.run("pytest", *(session.posargs or ["tests"]))
+    if session.posargs:
+        session.run("pytest", *session.posargs)
+        return
+    # The service matrix runs first, in a process of its own: connections that
+    # earlier tests leave in OpenDAL's FTP and MySQL pools (writers dropped unclosed
+    # when a write is discarded) can exhaust them and make it hang (see issue notes).
+    session.run("pytest", "tests/test_service_matrix.py")
+    session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py")
 
 
 @nox.session
