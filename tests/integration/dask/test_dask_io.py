@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -266,16 +265,7 @@ def test_memory_write_on_worker_processes_is_an_error(client, service, root, ddf
 # ------------------------------------------------------------------ docs
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-
-
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/dask.md: its code runs as shown, the cluster included."""
     pytest.importorskip("distributed")
-    monkeypatch.chdir(tmp_path)
-    blocks = python_blocks(DOC)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)

@@ -12,7 +12,6 @@ not keep, so since DuckDB 1.3 Parquet cannot be *read* from ``memory``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,15 +187,6 @@ def test_default_connection(service, fs, root, frame):
     assert f"opendal+{service.scheme}" not in duckdb.list_filesystems()
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-
-
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/duckdb.md: its code runs as shown."""
-    monkeypatch.chdir(tmp_path)
-    blocks = python_blocks(DOC)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)

@@ -10,7 +10,6 @@ so both ways are shown to reach the same files.
 from __future__ import annotations
 
 import gzip
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,15 +142,6 @@ def test_missing_file_is_file_not_found(service, root):
         pd.read_csv(url(service, f"{root}/missing.csv"), storage_options=service.options)
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-
-
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/pandas.md: its code runs as shown."""
-    monkeypatch.chdir(tmp_path)
-    blocks = python_blocks(DOC)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)

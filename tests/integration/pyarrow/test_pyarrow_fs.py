@@ -9,7 +9,6 @@ path given with the filesystem may keep the protocol.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -167,15 +166,6 @@ def test_streams_and_file_operations(fs, root):
     assert not fs.exists(f"{root}/s")
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-
-
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/pyarrow.md: its code runs as shown."""
-    monkeypatch.chdir(tmp_path)
-    blocks = python_blocks(DOC)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)

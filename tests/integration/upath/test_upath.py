@@ -227,12 +227,7 @@ def test_hyphenated_service_url():
 DOC = Path(__file__).resolve().parents[3] / "docs" / "integrations" / "upath.md"
 
 
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets, tmp_path, monkeypatch):
     """docs/integrations/upath.md: its code runs as shown."""
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the snippet's files go
-    blocks = re.findall(r"^```python\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.S | re.M)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)

@@ -11,7 +11,6 @@ chunk and the shard's index, not the shard.
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -184,15 +183,6 @@ def test_sharded_array_reads_part_of_a_shard(service, root, fs):
 DOC = Path(__file__).resolve().parents[3] / "docs" / "integrations" / "zarr.md"
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-
-
-def test_docs_snippet_runs(tmp_path, monkeypatch):
+def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/zarr.md: its code runs as shown."""
-    monkeypatch.chdir(tmp_path)
-    blocks = python_blocks(DOC)
-    assert blocks
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+    run_doc_snippets(DOC)
