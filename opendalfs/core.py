@@ -458,6 +458,25 @@ max_paths, skip_instance_cache
             return b""
         if handle.caps.reads_directories and not (await self._info(name))["type"] == "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
+        return await self._read_file(name, key, handle, start, end, options)
+
+    async def _read_open_file(self, name: str, start: int, end: int, etag: str | None) -> bytes:
+        """A range of a file already opened (so known to be a file): no type checks."""
+        _, container, key = self._locate(name)
+        handle = self._handle(container)
+        options = _read_options({"if_match": etag}, name, handle)
+        return await self._read_file(name, key, handle, start, end, options)
+
+    async def _read_file(
+        self,
+        name: str,
+        key: str,
+        handle: Handle,
+        start: int,
+        end: int | None,
+        options: dict[str, Any],
+    ) -> bytes:
+        """A ranged read whose failures say what happened to the file."""
         try:
             return await self._read(name, key, handle, start, end, options)
         except FileNotFoundError:
@@ -465,8 +484,10 @@ max_paths, skip_instance_cache
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
             raise
         except OSError as exc:
+            if exc.errno != errno.ESTALE:
+                raise
             self.invalidate_cache(name)  # the object changed: what we knew of it is stale
-            if exc.errno == errno.ESTALE and not await self._exists(name):
+            if not await self._exists(name):
                 # Some services answer a conditional read of a deleted object with
                 # "condition not met" rather than "not found".
                 raise FileNotFoundError(errno.ENOENT, "deleted while being read", name) from exc

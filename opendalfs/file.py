@@ -95,7 +95,7 @@ class OpendalFile(_Upload, AbstractBufferedFile):
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return self.fs.cat_file(self.path, start, end, if_match=self.details.get("etag"))
+        return self._run(self.fs._read_open_file, self.path, start, end, self.details.get("etag"))
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read to the next newline, or at most ``size`` bytes, as a local file does."""
@@ -176,7 +176,7 @@ class OpendalAsyncFile(_Upload, AbstractAsyncStreamedFile):
 
     async def _fetch_range(self, start: int, end: int) -> bytes:
         etag = self._details.get("etag") if self._details else None
-        return await self.fs._cat_file(self.path, start, end, if_match=etag)
+        return await self.fs._read_open_file(self.path, start, end, etag)
 
     async def _initiate_upload(self) -> None:
         self._writer = await self._new_writer("xb" if self._creating else self.mode)
