@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import errno
+import io
 from typing import TYPE_CHECKING, Any
 
 from fsspec.asyn import AbstractAsyncStreamedFile, sync
 from fsspec.spec import AbstractBufferedFile
 
+from opendalfs._cache import SequentialCache
+
 if TYPE_CHECKING:
     from opendalfs.core import OpendalFileSystem
 
 MODES = ("rb", "wb", "ab", "xb")
+
+#: ``bytes`` written to a file at least this long skip its buffer (see OpendalFile.write).
+DIRECT_WRITE = 2**20
 
 
 def _check_mode(path: str, mode: str) -> None:
@@ -65,7 +71,9 @@ class OpendalFile(_Upload, AbstractBufferedFile):
     """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
 
     Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
-    (``readahead`` by default; ``block_size`` and ``cache_options`` apply). The size
+    (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
+    fetches exactly what a read asks for, and reads ``block_size`` ahead only
+    while reads follow one another. The size
     and ETag come from one ``info``; where the service can check an ETag, every
     read requires it, so a file replaced under an open reader raises
     ``OSError(ESTALE)`` instead of mixing old and new bytes.
@@ -90,6 +98,7 @@ class OpendalFile(_Upload, AbstractBufferedFile):
         write_block = self._setup_upload(fs, kwargs)
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
+        kwargs.setdefault("cache_type", SequentialCache.name)
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and self.details["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
@@ -105,6 +114,35 @@ class OpendalFile(_Upload, AbstractBufferedFile):
             line = line[:size]
             self.seek(start + size)
         return line
+
+    def write(self, data: Any) -> int:
+        """Buffer ``data``; ``bytes`` of a megabyte or more go to the writer as they are.
+
+        Handing large ``bytes`` straight over skips two copies (into the buffer and
+        out of it); OpenDAL's writer still uploads in ``write_chunk`` parts.
+        Mutable buffers are always copied, since the caller may change them.
+        """
+        if type(data) is not bytes or len(data) < min(self.blocksize, DIRECT_WRITE):
+            return super().write(data)
+        if not self.writable():
+            raise ValueError("File not in write mode")
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if self.forced:
+            raise ValueError("This file has been force-flushed, can only close")
+        if self.offset is None:
+            self.offset = 0
+            try:
+                self._initiate_upload()
+            except BaseException:
+                self.closed = True
+                raise
+        for block in (self.buffer.getvalue(), data):
+            self._run(self._write_block, block)
+            self.offset += len(block)
+        self.buffer = io.BytesIO()
+        self.loc += len(data)
+        return len(data)
 
     def _initiate_upload(self) -> None:
         self._writer = self._run(self._new_writer, self.mode)

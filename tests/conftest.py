@@ -105,6 +105,9 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("ftp", "test_get_directory_recursive"): _FTP_EMPTY,
     ("ftp", "test_block_size_decides_the_request_size"): _FTP_WHOLE,
     ("ftp", "test_open_parquet_file_reads_only_what_it_needs"): _FTP_WHOLE,
+    ("ftp", "test_random_reads_fetch_what_they_read"): _FTP_WHOLE,
+    ("ftp", "test_small_sequential_reads_read_ahead"): _FTP_WHOLE,
+    ("ftp", "test_large_sequential_reads_are_not_copied_through_a_cache"): _FTP_WHOLE,
 }
 
 

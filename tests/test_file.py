@@ -50,6 +50,20 @@ def test_write_in_many_blocks(fs, root):
 
 
 @pytest.mark.any_service
+def test_large_bytes_and_small_writes_interleave(fs, root, counting):
+    big = random.Random(3).randbytes(2**20 + 17)  # large enough to skip the buffer
+    mutable = bytearray(big[:300_000])
+    pieces = [b"head", big, b"", b"middle", mutable, memoryview(big)[: 2**20], big]
+    with fs.open(f"{root}/w", "wb", block_size=500_000) as f:
+        for piece in pieces:
+            assert f.write(piece) == len(piece)
+        mutable[:] = bytes(len(mutable))  # changed after write: the file must not see it
+        assert f.tell() == sum(len(p) for p in pieces)
+    expected = b"head" + big + b"middle" + big[:300_000] + big[: 2**20] + big
+    assert fs.cat_file(f"{root}/w") == expected
+
+
+@pytest.mark.any_service
 def test_empty_file_is_created_on_close(fs, root):
     with fs.open(f"{root}/empty", "wb"):
         pass
@@ -159,7 +173,17 @@ def test_text_mode_and_compression(fs, root):
 
 # -- caches, block sizes, parquet ------------------------------------------
 
-CACHE_TYPES = ["readahead", "bytes", "blockcache", "first", "background", "none", "mmap", "all"]
+CACHE_TYPES = [
+    "sequential",
+    "readahead",
+    "bytes",
+    "blockcache",
+    "first",
+    "background",
+    "none",
+    "mmap",
+    "all",
+]
 
 
 @pytest.mark.any_service
@@ -193,6 +217,42 @@ def test_block_size_decides_the_request_size(fs, root, counting):
     reads = [kw for name, _, kw in counting.log if name == "read"]
     assert len(reads) == 1
     assert reads[0]["size"] <= 1010
+
+
+def _read_sizes(counting) -> list[int]:
+    return [kw["size"] for name, _, kw in counting.log if name == "read"]
+
+
+@pytest.mark.any_service
+def test_random_reads_fetch_what_they_read(fs, root, counting):
+    fs.pipe_file(f"{root}/f", DATA)
+    counting.log.clear()
+    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+        for offset in (150_000, 20_000, 90_000, 5_000):
+            f.seek(offset)
+            assert f.read(1000) == DATA[offset : offset + 1000]
+    assert _read_sizes(counting) == [1000] * 4  # not a block per read
+
+
+@pytest.mark.any_service
+def test_small_sequential_reads_read_ahead(fs, root, counting):
+    fs.pipe_file(f"{root}/f", DATA)
+    counting.log.clear()
+    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+        lines = [f.read(100) for _ in range(300)]
+    assert b"".join(lines) == DATA[:30_000]
+    assert _read_sizes(counting) == [100, 100 + 50_000]  # then served from the cache
+
+
+@pytest.mark.any_service
+def test_large_sequential_reads_are_not_copied_through_a_cache(fs, root, counting):
+    fs.pipe_file(f"{root}/f", DATA)
+    counting.log.clear()
+    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+        assert [f.read(40_000) for _ in range(3)] == [
+            DATA[i : i + 40_000] for i in range(0, 120_000, 40_000)
+        ]
+    assert _read_sizes(counting) == [40_000] * 3
 
 
 @pytest.mark.any_service
@@ -232,7 +292,8 @@ def test_open_parquet_file_reads_only_what_it_needs(fs, root, counting):
 
 @pytest.mark.any_service
 def test_write_chunk_and_concurrency_reach_the_writer(fs, root, counting, service):
-    multipart = service.caps(fs).write_multi
+    caps = service.caps(fs)
+    multipart = caps.write_multi
     with fs.open(f"{root}/w", "wb", write_chunk=6 * 2**20, write_concurrent=3) as f:
         assert f.blocksize == 6 * 2**20
         f.write(b"x")
@@ -241,6 +302,9 @@ def test_write_chunk_and_concurrency_reach_the_writer(fs, root, counting, servic
     if multipart:
         assert opens[-1]["chunk"] == 6 * 2**20
         assert opens[-1]["concurrent"] == 3
+    elif caps.write_streams:
+        # OpenDAL's writer gathers the writes itself: no part options.
+        assert "chunk" not in opens[-1]
     else:
         # A service that takes an object in one request gets exactly one write.
         assert opens == []

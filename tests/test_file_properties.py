@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-CACHE_TYPES = ["readahead", "bytes", "blockcache", "first", "background", "none"]
+CACHE_TYPES = ["sequential", "readahead", "bytes", "blockcache", "first", "background", "none"]
 
 contents = st.binary(max_size=20_000) | st.builds(
     lambda lines: b"\n".join(lines), st.lists(st.binary(max_size=80), max_size=200)
