@@ -49,6 +49,12 @@ BLIND_DIRECTORY_STAT = frozenset({"http"})
 #: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
 READS_DIRECTORIES = frozenset({"webdav"})
 
+#: Services whose OpenDAL writer takes many writes although ``write_can_multi`` is
+#: false (it gathers them and stores the object on close). Elsewhere such a writer
+#: was seen to refuse the second write (WebDAV, key-value stores), so opendalfs
+#: collects the blocks itself; here that would only add a copy of the whole object.
+GATHERS_WRITES = frozenset({"memory"})
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -64,6 +70,9 @@ class Capabilities:
     delete_recursive: bool
     if_not_exists: bool
     write_multi: bool
+    """Writes go up in parts (``chunk``/``concurrent`` apply)."""
+    write_streams: bool
+    """OpenDAL's writer takes a write at a time (in parts, or gathered by OpenDAL)."""
     write_empty: bool
     presign_read: bool
     shared: bool
@@ -92,6 +101,7 @@ class Capabilities:
             delete_recursive=cap.delete_with_recursive and scheme not in WALKS_ITSELF,
             if_not_exists=cap.write_with_if_not_exists,
             write_multi=cap.write_can_multi,
+            write_streams=cap.write_can_multi or scheme in GATHERS_WRITES,
             write_empty=cap.write_can_empty,
             presign_read=cap.presign_read,
             shared=cap.shared,

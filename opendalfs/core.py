@@ -954,7 +954,7 @@ max_paths, skip_instance_cache
         with self._translated(name, creating=creating):
             if old is not None and handle.caps.append:
                 writer = await handle.op.open(key, "wb", append=True, **options)
-            elif not handle.caps.write_multi:
+            elif not handle.caps.write_streams:
                 writer = OneShotWriter(handle.op, key, options)
             else:
                 writer = await handle.op.open(key, "wb", **options)
