@@ -100,9 +100,10 @@ max_paths, skip_instance_cache
     directory never includes the directory itself; ``ls`` of a file is
     ``[info(file)]``; ``ls`` of a missing path raises ``FileNotFoundError``.
 
-    **Listings cache.** Directory listings are kept in fsspec's dircache and
-    invalidated by every write, delete, copy, move, mkdir and rmdir made through
-    this instance. Changes made by others are seen after ``invalidate_cache()``,
+    **Listings cache.** Directory listings (from ``ls``, and from ``find``'s
+    recursive listing) are kept in fsspec's dircache and invalidated by every
+    write, delete, copy, move, mkdir and rmdir made through this instance.
+    Changes made by others are seen after ``invalidate_cache()``,
     ``refresh=True`` or ``listings_expiry_time`` seconds.
 
     **Operators.** Operators are shared by every instance with the same
@@ -375,6 +376,8 @@ max_paths, skip_instance_cache
         handle = self._handle(container)
         if handle.caps.recursive_list:
             found = await self._list_recursive(name, container, key, prefix)
+            if found and not prefix:
+                self._cache_listings(name, found)
         else:
             found = await self._walk_listing(name, prefix, maxdepth)
         out = {
@@ -390,7 +393,7 @@ max_paths, skip_instance_cache
             if info is not None and (info["type"] == "file" or withdirs) and name:
                 out[name] = info
         names = sorted(out)
-        return {n: out[n] for n in names} if detail else names
+        return {n: dict(out[n]) for n in names} if detail else names
 
     async def _list_recursive(
         self, name: str, container: str, key: str, prefix: str
@@ -407,6 +410,25 @@ max_paths, skip_instance_cache
         except NotADirectoryError:
             return {}  # ``name`` is a file
         return found
+
+    def _cache_listings(self, name: str, found: dict[str, dict[str, Any]]) -> None:
+        """Fill the listing cache for ``name`` and every directory below it from ``found``.
+
+        ``found`` is a complete recursive listing, so each directory's children
+        are all in it: a later ``ls``, ``info`` or ``exists`` below ``name`` needs
+        no request.
+        """
+        listings: dict[str, list[dict[str, Any]]] = {name: []}
+        for child, info in found.items():
+            if info["type"] == "directory":
+                listings.setdefault(child, [])
+        for child, info in found.items():
+            siblings = listings.get(_paths.parent(child))
+            if siblings is not None:
+                siblings.append(info)
+        for directory, infos in listings.items():
+            infos.sort(key=lambda i: i["name"])
+            self.dircache[directory] = infos
 
     async def _walk_listing(
         self, name: str, prefix: str, maxdepth: int | None

@@ -641,6 +641,34 @@ def test_only_directory_listings_are_cached(fs, root):
     assert cached_names(fs, root) == [f"{root}/f"]
 
 
+def test_find_fills_the_listing_cache(fs, root, counting, service):
+    put_tree(fs, root)
+    fs.makedirs(f"{root}/sub/empty", exist_ok=True)
+    fs.find(root, maxdepth=1)
+    directories = [root, f"{root}/sub", f"{root}/sub/deep"]
+    if service.empty_directories:
+        directories.append(f"{root}/sub/empty")
+    if not service.caps(fs).recursive_list:
+        return  # the level-by-level walk caches each listing it makes (ls does)
+    counting.calls.clear()
+    cached = {d: fs.ls(d) for d in directories}
+    assert fs.info(f"{root}/sub/c.txt")["size"] == len(b"sub/c.txt")
+    assert counting.calls == {}  # all served by the cache that find filled
+
+    def summary(listing: list[dict]) -> list[tuple]:
+        return [(i["name"], i["type"], i["size"]) for i in listing]
+
+    for directory, listing in cached.items():
+        assert summary(listing) == summary(fs.ls(directory, refresh=True)), directory
+
+
+def test_find_with_a_prefix_caches_nothing(fs, root, service):
+    put_tree(fs, root)
+    fs.find(root, prefix="su")
+    if service.caps(fs).recursive_list:
+        assert not [k for k in fs.dircache if k.startswith(root)]
+
+
 def test_cache_answers_info_without_requests(fs, root, counting):
     fs.pipe_file(f"{root}/f", b"1")
     fs.ls(root)
