@@ -55,6 +55,12 @@ READS_DIRECTORIES = frozenset({"webdav"})
 #: collects the blocks itself; here that would only add a copy of the whole object.
 GATHERS_WRITES = frozenset({"memory"})
 
+#: Services whose listing of a path without a trailing slash lists every name that
+#: starts with it (``a/b`` lists ``a/b``, ``a/b/``, ``a/b-x`` …), checked on each.
+#: One such listing tells whether a path is a file, a directory or missing, which
+#: otherwise takes two stats (the file, then ``dir/``).
+LISTS_BY_PREFIX = frozenset({"memory", "s3", "azblob", "gcs"})
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -87,6 +93,8 @@ class Capabilities:
     """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
     content_etags: bool
     """ETags change with every write (object stores), so they can key a cache."""
+    lists_by_prefix: bool
+    """A listing of ``a/b`` shows ``a/b`` and ``a/b/``: see LISTS_BY_PREFIX."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -111,6 +119,7 @@ class Capabilities:
             reads_to_end=scheme in READS_TO_END,
             directory_stat=scheme not in BLIND_DIRECTORY_STAT,
             content_etags=spec(scheme).container_option is not None,
+            lists_by_prefix=cap.list and scheme in LISTS_BY_PREFIX,
         )
 
 

@@ -38,6 +38,9 @@ logger = logging.getLogger("opendalfs")
 #: Bytes moved per step when streaming between services or to and from local files.
 STREAM_CHUNK = 8 * 2**20
 
+#: Names one existence probe lists at most (one page of an S3 listing).
+PROBE_PAGE = 1000
+
 #: Part size and parallel parts of a multipart write.
 DEFAULT_WRITE_CHUNK = 8 * 2**20
 DEFAULT_WRITE_CONCURRENT = 4
@@ -304,15 +307,47 @@ max_paths, skip_instance_cache
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
 
     async def _exists(self, path: str, **kwargs: Any) -> bool:
-        return await self._info_or_none(path) is not None
+        return await self._kind(path) is not None
 
     async def _isdir(self, path: str) -> bool:
-        info = await self._info_or_none(path)
-        return info is not None and info["type"] == "directory"
+        return await self._kind(path) == "directory"
 
     async def _isfile(self, path: str) -> bool:
-        info = await self._info_or_none(path)
-        return info is not None and info["type"] == "file"
+        return await self._kind(path) == "file"
+
+    async def _kind(self, path: str) -> str | None:
+        """``"file"``, ``"directory"`` or None (missing), in one request where one suffices.
+
+        Where the service lists by prefix, one listing of the name answers all
+        three cases; elsewhere it is ``info``'s stats (two for a missing path).
+        """
+        name, container, key = self._locate(path)
+        handle = self._handle(container) if key else None
+        if name in self.dircache:
+            return "directory"  # only directories' listings are cached
+        if handle is None or not handle.caps.lists_by_prefix:
+            info = await self._info_or_none(name)
+            return None if info is None else info["type"]
+        try:
+            cached = self._cached_info(name)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if cached is not None:
+            return cached["type"]
+        kinds, seen = set(), 0
+        with self._translated(name):
+            async for entry in await handle.op.list(key, limit=PROBE_PAGE):
+                if entry.path in (key, f"{key}/"):
+                    kinds.add("directory" if entry.path.endswith("/") else "file")
+                seen += 1
+                if seen == PROBE_PAGE:
+                    break
+        if "file" in kinds:
+            return "file"  # a file wins over a directory of the same name, as in info
+        if kinds or seen < PROBE_PAGE:
+            return kinds.pop() if kinds else None
+        info = await self._info_or_none(name)  # a full page of other names: ask directly
+        return None if info is None else info["type"]
 
     async def _info_or_none(self, path: str) -> dict[str, Any] | None:
         try:

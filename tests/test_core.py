@@ -669,6 +669,39 @@ def test_find_with_a_prefix_caches_nothing(fs, root, service):
         assert not [k for k in fs.dircache if k.startswith(root)]
 
 
+def test_exists_isdir_isfile_tell_names_apart(fs, root, service):
+    fs.pipe_file(f"{root}/a/b", b"1")
+    fs.pipe_file(f"{root}/a/b-x", b"2")  # sorts between "a/b" and "a/b/"
+    fs.pipe_file(f"{root}/a/bb/c", b"3")
+    fs.makedirs(f"{root}/a/empty", exist_ok=True)
+    expected = {
+        "a/b": "file",
+        "a/b-x": "file",
+        "a/bb": "directory",
+        "a/bb/c": "file",
+        "a": "directory",
+        "a/b/nothing": None,
+        "a/bc": None,
+        "a/": "directory",
+        "a/empty": "directory" if service.empty_directories else None,
+    }
+    for rel, kind in expected.items():
+        path = f"{root}/{rel}"
+        assert (fs.exists(path), fs.isdir(path), fs.isfile(path)) == (
+            kind is not None,
+            kind == "directory",
+            kind == "file",
+        ), rel
+
+
+def test_exists_on_a_missing_path_is_one_request(fs, root, counting, service):
+    fs.pipe_file(f"{root}/present", b"1")
+    counting.calls.clear()
+    assert not fs.exists(f"{root}/missing")
+    requests = sum(counting.calls.values())
+    assert requests == (1 if service.caps(fs).lists_by_prefix else 2), counting.calls
+
+
 def test_cache_answers_info_without_requests(fs, root, counting):
     fs.pipe_file(f"{root}/f", b"1")
     fs.ls(root)
