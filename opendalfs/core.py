@@ -743,12 +743,15 @@ max_paths, skip_instance_cache
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
         tops: dict[str, dict[str, Any]] = {}
-        for p in [path] if isinstance(path, str) else path:
-            name = self._strip_protocol(p)
+        names = [self._strip_protocol(p) for p in ([path] if isinstance(path, str) else path)]
+        for name in names:
             if has_magic(name):
                 tops.update(await self._glob(name, maxdepth=maxdepth, detail=True))
-            else:
-                tops[name] = await self._info(name)
+        plain = [n for n in names if not has_magic(n)]
+        infos = await _run_coros_in_chunks(
+            [self._info(n) for n in plain], batch_size=batch_size or self.batch_size, nofiles=True
+        )
+        tops.update(zip(plain, infos, strict=True))
         if not tops:
             raise FileNotFoundError(errno.ENOENT, "no such file or directory", str(path))
         files: list[str] = []
