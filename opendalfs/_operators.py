@@ -20,6 +20,7 @@ from typing import Any
 import opendal
 from opendal.layers import RetryLayer, TimeoutLayer
 
+from opendalfs._guard import GRACE, GuardedOperator
 from opendalfs._services import ServiceSpec, is_secret, spec
 
 #: Services whose native append was tested to keep the old bytes on any file. S3
@@ -260,4 +261,6 @@ def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float
     if timeout:
         # Outermost, so one call (its retries included) ends within the timeout.
         op = op.layer(TimeoutLayer(timeout=timeout, io_timeout=timeout))
+        # And a deadline on the asyncio side, should a result never come back.
+        op = GuardedOperator(op, timeout + GRACE)
     return Handle(op, Capabilities.of(op, scheme))

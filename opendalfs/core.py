@@ -30,7 +30,7 @@ from opendalfs._operators import (
 from opendalfs._services import is_secret, spec
 from opendalfs._sync import mirror
 from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
-from opendalfs.errors import error_kind, translated
+from opendalfs.errors import error_kind, is_timeout, translated
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
 logger = logging.getLogger("opendalfs")
@@ -573,7 +573,7 @@ max_paths, skip_instance_cache
             try:
                 return await handle.op.read(key, offset=start or None, size=size, **options)
             except Exception as exc:
-                if error_kind(exc) not in ("RangeNotSatisfied", "Unexpected"):
+                if error_kind(exc) not in ("RangeNotSatisfied", "Unexpected") or is_timeout(exc):
                     raise
                 try:
                     meta = await handle.op.stat(key)

@@ -48,6 +48,10 @@ _OS_ERRORS: dict[str, tuple[type[OSError], int]] = {
 _KIND_PREFIX = re.compile(r"^([A-Za-z]+) \((?:permanent|temporary|persistent)\)")
 # The operating system's own error, quoted in the source of an "Unexpected" error.
 _OS_ERRNO = re.compile(r"\(os error (\d+)\)")
+# The HTTP status in an error's context ("response: Parts { status: 503, ...").
+_HTTP_STATUS = re.compile(r"\bstatus: (\d{3})\b")
+#: HTTP statuses that mean "busy, try later" even without an error body (HEAD).
+_BUSY_STATUSES = frozenset({"429", "503"})
 
 
 def error_kind(exc: BaseException) -> str | None:
@@ -59,6 +63,11 @@ def error_kind(exc: BaseException) -> str | None:
         match = _KIND_PREFIX.match(str(exc))
         return match.group(1) if match else None
     return None
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is OpenDAL's TimeoutLayer ending a call."""
+    return error_kind(exc) is not None and "timeout reached" in str(exc)
 
 
 def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
@@ -110,8 +119,17 @@ def translate(
     if "timeout reached" in cause:
         return OperationTimeout(errno.ETIMEDOUT, cause, path)
     os_errno = _OS_ERRNO.search(cause)
-    # OSError(errno, ...) builds the matching subclass (ENOTDIR: NotADirectoryError …).
-    return OSError(int(os_errno.group(1)) if os_errno else errno.EIO, cause, path)
+    if os_errno:
+        # OSError(errno, ...) builds the matching subclass (ENOTDIR: NotADirectoryError …).
+        return OSError(int(os_errno.group(1)), cause, path)
+    status = _HTTP_STATUS.search(str(exc))
+    if status and status.group(1) in _BUSY_STATUSES:
+        return OSError(errno.EBUSY, f"{cause} (HTTP {status.group(1)}: the service is busy)", path)
+    if "send http request" in cause:
+        return ConnectionError(errno.ECONNABORTED, cause, path)
+    if status:
+        return OSError(errno.EIO, f"{cause} (HTTP {status.group(1)})", path)
+    return OSError(errno.EIO, cause, path)
 
 
 @contextlib.contextmanager

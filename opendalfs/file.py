@@ -6,10 +6,11 @@ import errno
 import io
 from typing import TYPE_CHECKING, Any
 
-from fsspec.asyn import AbstractAsyncStreamedFile, sync
+from fsspec.asyn import AbstractAsyncStreamedFile
 from fsspec.spec import AbstractBufferedFile
 
 from opendalfs._cache import SequentialCache
+from opendalfs._sync import run_blocking
 
 if TYPE_CHECKING:
     from opendalfs.core import OpendalFileSystem
@@ -158,8 +159,12 @@ class OpendalFile(_Upload, AbstractBufferedFile):
         self._run(self._finish, self.mode == "xb")
 
     def _run(self, method: Any, *args: Any) -> Any:
-        """Run an async method on fsspec's IO loop, where OpenDAL's futures must start."""
-        return sync(self.fs.loop, method, *args)
+        """Run an async method on fsspec's IO loop, where OpenDAL's futures must start.
+
+        Through the filesystem's own runner, which lets a timeout through with its
+        path (fsspec's ``sync`` would replace it with an empty ``FSTimeoutError``).
+        """
+        return run_blocking(self.fs.loop, method(*args))
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
         if exc_type is not None and self.writable() and not self.closed:

@@ -7,6 +7,7 @@ and chains the original.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import shutil
@@ -18,7 +19,15 @@ import pytest
 from opendal import exceptions as odx
 
 from opendalfs import OpendalFileSystem
-from opendalfs.errors import OPENDAL_ERRORS, error_kind, summary, translate, translated
+from opendalfs._guard import GuardedOperator, bounded
+from opendalfs.errors import (
+    OPENDAL_ERRORS,
+    OperationTimeout,
+    error_kind,
+    summary,
+    translate,
+    translated,
+)
 
 PATH = "bucket/dir/key"
 
@@ -457,3 +466,52 @@ def test_no_opendal_exception_reaches_the_user(fs, root, service):
             silent.append(label)
     assert not leaked
     assert not silent
+
+
+async def test_a_call_that_never_answers_ends_at_the_asyncio_deadline():
+    """The asyncio-side deadline (opendalfs/_guard.py) ends a wait that OpenDAL never ends."""
+    never = asyncio.get_running_loop().create_future()  # stands for a lost OpenDAL result
+    with pytest.raises(OperationTimeout, match=r"no answer within 0\.05 s") as caught:
+        await bounded(never, 0.05, "read bucket/key")
+    assert caught.value.filename == "read bucket/key"
+    assert never.cancelled()  # cancelling drops the Rust future
+
+
+async def test_the_deadline_leaves_answers_and_other_cancellations_alone():
+    loop = asyncio.get_running_loop()
+    answered = loop.create_future()
+    loop.call_soon(answered.set_result, b"data")
+    assert await bounded(answered, 5, "read k") == b"data"
+    cancelled = loop.create_future()
+    loop.call_soon(cancelled.cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(cancelled, 5, "read k")
+
+
+def test_every_operator_call_carries_the_deadline():
+    fs = OpendalFileSystem("memory", timeout=7)
+    assert isinstance(fs._handle("").op, GuardedOperator)
+    assert not isinstance(OpendalFileSystem("memory", timeout=None)._handle("").op, GuardedOperator)
+
+
+def test_a_busy_answer_without_a_body_is_ebusy():
+    """A HEAD has no error body: only the status in OpenDAL's context says 503."""
+    exc = odx.Unexpected(
+        "Unexpected (temporary) at stat\n\nContext:\n   service_operation: HeadObject\n"
+        "   response: Parts { status: 503, version: HTTP/1.1, headers: {} }\n   path: k\n"
+    )
+    busy = translate(exc, "bucket/k")
+    assert type(busy) is OSError
+    assert busy.errno == errno.EBUSY
+    assert "HTTP 503" in str(busy)
+    assert busy.filename == "bucket/k"
+
+
+def test_a_lost_connection_is_a_connection_error():
+    exc = odx.Unexpected(
+        "Unexpected (temporary) at write, context: { url: http://h/b/k } => send http "
+        "request, source: connection closed before message completed"
+    )
+    lost = translate(exc, "b/k")
+    assert isinstance(lost, ConnectionError)
+    assert lost.filename == "b/k"

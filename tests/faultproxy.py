@@ -1,0 +1,243 @@
+"""A TCP proxy on 127.0.0.1 that forwards HTTP/1.1 and injects faults when told to.
+
+Test code only. Each request from the client is framed (its head, then a
+``Content-Length`` body), so every request is counted and a fault hits whole
+requests, never a byte count that depends on timing; answers are pumped back
+unparsed. OpenDAL's HTTP client does not pipeline, so a new request on a
+connection means the answer to the previous one has arrived.
+
+Faults (each replaces the previous one; :meth:`FaultProxy.forward` clears them):
+``reset_after`` resets the connection that carries the N-th byte of request
+traffic (RST, as a crashed peer does); ``slow_down`` answers the next K requests
+itself with S3's ``503 SlowDown``; ``hang`` reads requests and never answers;
+``stop`` refuses new connections and drops open ones until ``start``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+HOST = "127.0.0.1"
+CHUNK = 64 * 1024
+_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+_CHUNKED = re.compile(rb"(?im)^transfer-encoding:.*chunked")
+_SLOW_DOWN_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate.</Message>"
+    b"<RequestId>faultproxy</RequestId></Error>"
+)
+#: S3's throttling answer; the body is left out for HEAD requests, as S3 does.
+SLOW_DOWN_HEAD = (
+    b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(_SLOW_DOWN_BODY)
+)
+
+
+class FaultProxy:
+    """Forwards 127.0.0.1:``port`` to ``upstream`` until a fault is switched on.
+
+    Counters (read them while the proxy is idle): ``requests`` seen,
+    ``slowdowns`` answered, ``resets`` made. Anything unexpected inside the
+    proxy's threads lands in ``errors``; a test should check it stays empty.
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.requests = 0
+        self.slowdowns = 0
+        self.resets = 0
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._budget: int | None = None  # request bytes left before a reset
+        self._switch()
+        self._listener: socket.socket | None = None
+        self.port = 0
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    # -- switching faults ----------------------------------------------------
+
+    def forward(self) -> None:
+        """Clear every fault: forward all traffic."""
+        self._switch()
+
+    def reset_after(self, nbytes: int, *, once: bool = False) -> None:
+        """Reset the connection carrying request byte ``nbytes`` + 1 (and, unless
+        ``once``, every connection after it that sends anything)."""
+        self._switch(budget=nbytes, once=once)
+
+    def slow_down(self, count: int) -> None:
+        """Answer the next ``count`` requests with ``503 SlowDown``, then forward again."""
+        self._switch(slowdowns=count)
+
+    def hang(self) -> None:
+        """Read every request and never answer it."""
+        self._switch(hang=True)
+
+    def _switch(
+        self, budget: int | None = None, once: bool = False, slowdowns: int = 0, hang: bool = False
+    ) -> None:
+        with self._lock:
+            self._budget, self._reset_once = budget, once
+            self._slowdowns_left, self._hang = slowdowns, hang
+
+    def stop(self) -> None:
+        """Like a stopped server: refuse new connections and drop every open one."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            _abort(listener)  # shutting a listener down wakes its blocked accept()
+            listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                _abort(sock)
+
+    close = stop
+
+    def start(self) -> None:
+        """Listen again (on the same port once it has one) and forward."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((HOST, self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    # -- the work ------------------------------------------------------------
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            self._track(client)
+            if self._listener is not listener:  # stopped while accepting
+                _abort(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        """Read requests from one client connection and act on each as the mode says."""
+        reader = _Reader(client)
+        upstream: socket.socket | None = None
+        try:
+            while (head := reader.head()) is not None:
+                if _CHUNKED.search(head):
+                    raise NotImplementedError("chunked request bodies are not framed")
+                match = _LENGTH.search(head)
+                body = reader.body(int(match.group(1)) if match else 0)
+                with self._lock:
+                    self.requests += 1
+                    answer = self._slowdowns_left > 0
+                    self._slowdowns_left -= answer
+                    self.slowdowns += answer
+                    hang = self._hang
+                if answer or hang:
+                    for _ in body:
+                        pass
+                    if answer:
+                        is_head = head.startswith(b"HEAD ")
+                        client.sendall(SLOW_DOWN_HEAD + (b"" if is_head else _SLOW_DOWN_BODY))
+                        return
+                    continue
+                if upstream is None:
+                    upstream = self._track(socket.create_connection(self.upstream))
+                    threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+                for piece in itertools.chain([head], body):
+                    allowed = self._spend(len(piece))
+                    upstream.sendall(piece[:allowed])
+                    if allowed < len(piece):
+                        _linger_zero(client)  # so closing it below sends an RST
+                        return
+        except OSError:
+            pass  # a peer went away or the proxy was stopped: the connection ends
+        except Exception as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            if upstream is not None:
+                _abort(upstream)  # wakes the pump blocked on it
+                self._untrack(upstream)
+            self._untrack(client)
+
+    def _spend(self, n: int) -> int:
+        """How many of the next ``n`` request bytes may pass before a reset."""
+        with self._lock:
+            if self._budget is None:
+                return n
+            allowed = min(n, self._budget)
+            self._budget -= allowed
+            if allowed < n:
+                self.resets += 1
+                if self._reset_once:
+                    self._budget = None
+            return allowed
+
+    def _track(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.add(sock)
+        return sock
+
+    def _untrack(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+        sock.close()
+
+
+class _Reader:
+    """Buffered reads of HTTP request heads and bodies from one socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def head(self) -> bytes | None:
+        """The next request head, or None when the client has closed the connection."""
+        while b"\r\n\r\n" not in self.buf:
+            data = self.sock.recv(CHUNK)
+            if not data:
+                return None
+            self.buf += data
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        return head + b"\r\n\r\n"
+
+    def body(self, size: int) -> Iterator[bytes]:
+        """The ``size`` body bytes that follow, piece by piece, as they arrive."""
+        while size > 0:
+            if not self.buf:
+                self.buf = self.sock.recv(min(CHUNK, size))
+                if not self.buf:
+                    raise ConnectionAbortedError("the client closed in the middle of a body")
+            piece, self.buf = self.buf[:size], self.buf[size:]
+            size -= len(piece)
+            yield piece
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    """Copy answers back to the client until the server closes; then tell the client."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(CHUNK):
+            target.sendall(data)
+        target.shutdown(socket.SHUT_WR)
+
+
+def _linger_zero(sock: socket.socket) -> None:
+    """Make closing ``sock`` reset the connection (RST) instead of ending it (FIN)."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _abort(sock: socket.socket) -> None:
+    """Drop a connection another thread may be blocked on: wake it, and reset on close."""
+    _linger_zero(sock)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,315 @@
+"""Faults between OpenDAL and S3: resets, 503 SlowDown, a stopped server, a silent one.
+
+A :class:`~faultproxy.FaultProxy` sits on loopback between the filesystem and the
+moto server, and is switched into a fault mode at run time. Each test checks
+what a user sees: a builtin ``OSError`` naming the path (never an OpenDAL
+exception, never a hang), no partial object on the server, a listing cache that
+still tells the truth, and a filesystem that works again once the fault is gone.
+A second filesystem that talks to moto directly is the ground truth.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from faultproxy import FaultProxy
+
+from opendalfs import OpendalFileSystem
+from opendalfs.errors import OPENDAL_ERRORS, OperationTimeout
+
+#: A stuck call fails the test instead of waiting for the suite's timeout.
+pytestmark = pytest.mark.timeout(60)
+
+MiB = 2**20
+#: moto's smallest multipart part; BIG is written as parts of 5, 5 and 2 MiB.
+PART = 5 * MiB
+BIG = random.Random(1).randbytes(12 * MiB)
+OLD = random.Random(2).randbytes(MiB + 7)
+A = b"alpha bytes"
+B = b"bytes of b"
+NEW = b"new bytes"
+#: Seconds for the ``timeout`` option where a test waits for it.
+TIMEOUT = 2.0
+#: Slack for thread scheduling on a loaded machine, on top of a bound in seconds.
+MARGIN = 1.5
+
+
+@pytest.fixture(scope="module")
+def s3(servers: Any, pytestconfig: pytest.Config) -> Any:
+    """The S3 server; these tests need no other service."""
+    chosen = pytestconfig.getoption("--service")
+    if chosen and "s3" not in chosen:
+        pytest.skip("the fault tests run on s3 only, and --service leaves it out")
+    running = servers("s3")
+    if urlparse(running.options["endpoint"]).scheme != "http":
+        pytest.skip("the fault proxy speaks plain HTTP only")
+    return running
+
+
+@dataclass
+class Rig:
+    """A proxy in front of S3, a test directory, and the truth about it."""
+
+    proxy: FaultProxy
+    options: dict[str, str]
+    direct: OpendalFileSystem
+    dir: str
+
+    def fs(self, **kwargs: Any) -> OpendalFileSystem:
+        """A fresh filesystem whose every request goes through the proxy."""
+        options = {**self.options, "endpoint": self.proxy.url}
+        return OpendalFileSystem("s3", skip_instance_cache=True, **options, **kwargs)
+
+    def path(self, name: str) -> str:
+        return f"{self.dir}/{name}"
+
+
+@pytest.fixture
+def rig(s3: Any) -> Iterator[Rig]:
+    endpoint = urlparse(s3.options["endpoint"])
+    proxy = FaultProxy((endpoint.hostname, endpoint.port))
+    direct = OpendalFileSystem("s3", **s3.options)
+    rig = Rig(proxy, dict(s3.options), direct, f"{s3.container}/faults-{uuid.uuid4().hex[:12]}")
+    yield rig
+    proxy.close()
+    if direct.exists(rig.dir):
+        direct.rm(rig.dir, recursive=True)
+    assert proxy.errors == []
+
+
+def listing(fs: OpendalFileSystem, path: str, refresh: bool = False) -> dict[str, Any]:
+    """``{name: size}`` of what ``ls`` shows (``"dir"`` for directories)."""
+    infos = fs.ls(path, detail=True, refresh=refresh)
+    return {i["name"].rsplit("/", 1)[1]: i["size"] if i["type"] == "file" else "dir" for i in infos}
+
+
+def assert_listed(rig: Rig, fs: OpendalFileSystem, expected: dict[str, Any]) -> None:
+    """The server holds ``expected``, and ``fs`` (maybe from its cache) says so too."""
+    assert listing(rig.direct, rig.dir, refresh=True) == expected
+    assert listing(fs, rig.dir) == expected
+
+
+def seed(rig: Rig, fs: OpendalFileSystem) -> dict[str, Any]:
+    """Write ``a`` and ``sub/b`` through ``fs`` and list the test directory into its cache.
+
+    Returns that listing. ``sub`` stays unlisted, so a stat of ``sub/b`` asks the server.
+    """
+    fs.pipe_file(rig.path("a"), A)
+    fs.pipe_file(rig.path("sub/b"), B)
+    expected = {"a": len(A), "sub": "dir"}
+    assert listing(fs, rig.dir) == expected
+    return expected
+
+
+def write_in_parts(fs: OpendalFileSystem, path: str, data: bytes) -> None:
+    with fs.open(path, "wb", write_chunk=PART) as f:
+        f.write(data)
+
+
+def read_through_file(fs: OpendalFileSystem, path: str) -> bytes:
+    """Read with a file object (opened from the cached listing, so only the read asks)."""
+    with fs.open(path, "rb") as f:
+        return f.read()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One filesystem call on the seeded directory: the path it names, and its result."""
+
+    path: str
+    run: Callable[[], Any]
+    result: Any
+    #: What the call adds to the directory when it succeeds.
+    adds: dict[str, Any]
+
+
+def calls(rig: Rig, fs: OpendalFileSystem) -> dict[str, Call]:
+    """Calls of each kind, on paths :func:`seed` made (or new ones for writes)."""
+    a, b, d = rig.path("a"), rig.path("sub/b"), rig.dir
+    new, big = rig.path("new"), rig.path("big")
+    return {
+        "cat_file": Call(a, lambda: fs.cat_file(a), A, {}),
+        "file_read": Call(a, lambda: read_through_file(fs, a), A, {}),
+        "info": Call(b, lambda: fs.info(b)["size"], len(B), {}),
+        "exists": Call(b, lambda: fs.exists(b), True, {}),
+        "ls": Call(d, lambda: fs.ls(d, detail=False, refresh=True), [a, rig.path("sub")], {}),
+        "pipe_file": Call(new, lambda: fs.pipe_file(new, NEW), None, {"new": len(NEW)}),
+        "file_write_in_parts": Call(
+            big, lambda: write_in_parts(fs, big, BIG), None, {"big": len(BIG)}
+        ),
+    }
+
+
+def assert_names_path(exc: BaseException, path: str) -> None:
+    """A builtin ``OSError`` that names ``path``, not an OpenDAL exception."""
+    assert isinstance(exc, OSError), repr(exc)
+    assert not isinstance(exc, OPENDAL_ERRORS), repr(exc)
+    assert exc.filename == path, repr(exc)
+
+
+def assert_connection_failure(exc: BaseException, path: str) -> None:
+    """A ``ConnectionError`` naming ``path`` that says the request could not be sent.
+
+    The same reset surfaces as ECONNRESET, EPIPE or (hyper's "connection closed
+    before message completed", no errno) ECONNABORTED, by timing.
+    """
+    assert_names_path(exc, path)
+    assert isinstance(exc, ConnectionError), repr(exc)
+    assert "send http request" in str(exc), repr(exc)
+
+
+# -- 1. a connection reset in the middle of a multipart upload ----------------------
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "overwrite"])
+def test_reset_mid_multipart_upload_fails_and_leaves_no_partial_object(rig, existing):
+    fs = rig.fs()
+    target = rig.path("big")
+    before = {"keep": 4}
+    fs.pipe_file(rig.path("keep"), b"keep")
+    if existing:
+        fs.pipe_file(target, OLD)
+        before["big"] = len(OLD)
+    assert listing(fs, rig.dir) == before
+
+    rig.proxy.reset_after(7 * MiB)  # in the second part: the upload has begun
+    with pytest.raises(OSError) as failed:
+        write_in_parts(fs, target, BIG)
+
+    assert_connection_failure(failed.value, target)
+    assert rig.proxy.resets >= fs.retries + 1  # every attempt at the part was reset
+    rig.proxy.forward()
+    assert_listed(rig, fs, before)
+    if existing:
+        assert rig.direct.cat_file(target) == OLD
+        assert fs.cat_file(target) == OLD
+    else:
+        assert not rig.direct.exists(target)
+        assert not fs.exists(target)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "overwrite"])
+def test_one_reset_mid_multipart_upload_is_retried_to_the_full_object(rig, existing):
+    fs = rig.fs()
+    target = rig.path("big")
+    if existing:
+        fs.pipe_file(target, OLD)
+    fs.pipe_file(rig.path("keep"), b"keep")
+    listing(fs, rig.dir)  # cached, so the write must invalidate it
+
+    rig.proxy.reset_after(7 * MiB, once=True)
+    write_in_parts(fs, target, BIG)
+
+    assert rig.proxy.resets == 1
+    assert rig.direct.cat_file(target) == BIG
+    assert rig.direct.info(target)["etag"].strip('"').endswith("-3")  # three parts
+    assert_listed(rig, fs, {"big": len(BIG), "keep": 4})
+
+
+# -- 2. 503 SlowDown answers -------------------------------------------------------
+
+#: Calls that are one request on a healthy server, so the proxy's count is exact.
+ONE_REQUEST = ["cat_file", "file_read", "info", "ls", "pipe_file"]
+
+
+@pytest.mark.parametrize("name", ONE_REQUEST)
+def test_slow_down_within_the_retry_budget_succeeds(rig, name):
+    fs = rig.fs()
+    before = seed(rig, fs)
+    call = calls(rig, fs)[name]
+
+    rig.proxy.slow_down(fs.retries)
+    requests = rig.proxy.requests
+    assert call.run() == call.result
+
+    assert rig.proxy.slowdowns == fs.retries
+    assert rig.proxy.requests - requests == fs.retries + 1
+    assert_listed(rig, fs, {**before, **call.adds})
+    if call.adds:
+        assert rig.direct.cat_file(call.path) == NEW
+
+
+@pytest.mark.parametrize("name", ONE_REQUEST)
+def test_slow_down_beyond_the_retry_budget_is_a_busy_oserror(rig, name):
+    """A throttled call that runs out of retries is ``OSError(EBUSY)`` saying why."""
+    fs = rig.fs()
+    before = seed(rig, fs)
+    call = calls(rig, fs)[name]
+
+    rig.proxy.slow_down(fs.retries + 1)
+    requests = rig.proxy.requests
+    with pytest.raises(OSError) as failed:
+        call.run()
+
+    assert_names_path(failed.value, call.path)
+    assert failed.value.errno == errno.EBUSY, repr(failed.value)
+    assert "SlowDown" in str(failed.value) or "503" in str(failed.value), repr(failed.value)
+    assert rig.proxy.slowdowns == fs.retries + 1
+    assert rig.proxy.requests - requests == fs.retries + 1  # no attempt past the budget
+    assert_listed(rig, fs, before)
+
+
+# -- 3. a server stopped and started again -----------------------------------------
+
+
+def test_a_stopped_server_fails_fast_and_the_same_filesystem_recovers(rig):
+    fs = rig.fs(timeout=TIMEOUT, retries=2)
+    before = seed(rig, fs)
+    table = calls(rig, fs)
+
+    rig.proxy.stop()
+    for name, call in table.items():
+        started = time.monotonic()
+        with pytest.raises(OSError) as failed:
+            call.run()
+        assert time.monotonic() - started < TIMEOUT + MARGIN, name
+        assert_connection_failure(failed.value, call.path)
+
+    rig.proxy.start()
+    assert_listed(rig, fs, before)
+    requests = rig.proxy.requests
+    for i in range(3):
+        name = rig.path(f"again-{i}")
+        fs.pipe_file(name, NEW + bytes([i]))
+        assert fs.info(name)["size"] == len(NEW) + 1
+        assert fs.cat_file(name) == NEW + bytes([i])
+        assert f"again-{i}" in listing(fs, rig.dir, refresh=True)
+    assert rig.proxy.requests - requests >= 12  # all went to the server, none to a cache
+    assert_listed(rig, fs, {**before, **{f"again-{i}": len(NEW) + 1 for i in range(3)}})
+
+
+# -- 4. a server that stops answering -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["cat_file", "file_read", "info", "exists", "ls", "pipe_file", "file_write_in_parts"]
+)
+def test_a_silent_server_times_out_within_the_timeout(rig, name):
+    """``timeout`` bounds a whole call, retries included (the TimeoutLayer is outermost)."""
+    fs = rig.fs(timeout=TIMEOUT)
+    before = seed(rig, fs)
+    call = calls(rig, fs)[name]
+
+    rig.proxy.hang()
+    requests = rig.proxy.requests
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as failed:
+        call.run()
+    elapsed = time.monotonic() - started
+
+    assert isinstance(failed.value, OperationTimeout), repr(failed.value)
+    assert failed.value.errno == errno.ETIMEDOUT
+    assert_names_path(failed.value, call.path)
+    assert elapsed < TIMEOUT + MARGIN
+    assert rig.proxy.requests > requests  # the request reached the server and was held
+    rig.proxy.forward()
+    assert_listed(rig, fs, before)
+    assert fs.cat_file(rig.path("a")) == A
