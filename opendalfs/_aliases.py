@@ -28,9 +28,19 @@ def _rename(options: dict[str, Any], alias: str, name: str) -> None:
     _put(options, name, options.pop(alias), alias)
 
 
+def _flag(value: Any, name: str) -> bool:
+    """A yes/no option: a bool, never a string such as "false" that would read as yes."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
 def _client_kwargs(options: dict[str, Any], mapping: dict[str, str]) -> None:
     """Unpack s3fs-style ``client_kwargs`` whose keys have an OpenDAL equivalent."""
-    client = dict(options.pop("client_kwargs", None) or {})
+    given = options.pop("client_kwargs", None) or {}
+    if not isinstance(given, dict):
+        raise TypeError(f"client_kwargs must be a dict, not {type(given).__name__}")
+    client = dict(given)
     unknown = sorted(set(client) - set(mapping))
     if unknown:
         raise ValueError(
@@ -63,7 +73,7 @@ def s3(options: dict[str, Any]) -> dict[str, Any]:
             "aws_session_token": "session_token",
         },
     )
-    if options.pop("anon", False):
+    if _flag(options.pop("anon", False), "anon"):
         options.setdefault("allow_anonymous", True)
         options.setdefault("skip_signature", True)
     return options
@@ -93,7 +103,7 @@ def azblob(options: dict[str, Any]) -> dict[str, Any]:
             options[name] = os.environ[variable]
     if "credential" in options:  # adlfs: an account key given as the credential
         _rename(options, "credential", "account_key")
-    if options.pop("anon", False):
+    if _flag(options.pop("anon", False), "anon"):
         options.setdefault("skip_signature", True)
     if "endpoint" not in options and options.get("account_name"):
         options["endpoint"] = f"https://{options['account_name']}.blob.core.windows.net"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import opendal
 from opendal.layers import RetryLayer, TimeoutLayer
@@ -146,7 +147,20 @@ def service_options(spec: ServiceSpec, options: Mapping[str, Any]) -> dict[str, 
                 f"{', '.join(map(repr, unknown))} for OpenDAL service {spec.scheme!r}; "
                 f"valid options are: {', '.join(sorted(spec.options))}"
             )
-    return {key: _option_text(key, value) for key, value in options.items() if value is not None}
+    texts = {key: _option_text(key, value) for key, value in options.items() if value is not None}
+    if "endpoint" in texts:
+        _check_endpoint(texts["endpoint"])
+    return texts
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """Refuse an endpoint URL OpenDAL would only fail on at the first call, vaguely."""
+    try:
+        _ = urlsplit(endpoint).port
+    except ValueError as exc:
+        raise ValueError(
+            f"option endpoint={endpoint!r} is not a valid URL ({str(exc).lower()})"
+        ) from None
 
 
 def _option_text(key: str, value: Any) -> str:

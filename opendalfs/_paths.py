@@ -14,6 +14,8 @@ _PROTOCOL = re.compile(r"^opendal\+[a-z0-9-]+://")
 
 def strip_scheme(path: str, scheme: str | None) -> str:
     """Remove an ``opendal+<scheme>://`` or ``<scheme>://`` prefix from ``path``."""
+    if not isinstance(path, str):
+        raise TypeError(f"{path!r}: a path must be a str, not {type(path).__name__}")
     stripped = _PROTOCOL.sub("", path, count=1)
     if stripped == path and scheme and path.startswith(f"{scheme}://"):
         stripped = path[len(scheme) + 3 :]
@@ -28,6 +30,14 @@ def normalize(path: str) -> str:
     """
     if "\x00" in path:
         raise ValueError(f"{path!r}: a path cannot contain a NUL character")
+    if not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            # OpenDAL would store U+FFFD instead, so different names would collide.
+            raise ValueError(
+                f"{path!r}: a path must be valid Unicode (no lone surrogates)"
+            ) from None
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):

@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+#: OpenDAL write options opendalfs passes on (``pipe_file``, ``open``, ``put_file``).
+WRITE_OPTIONS = frozenset(
+    {"content_type", "content_disposition", "content_encoding", "cache_control", "user_metadata"}
+)
+
+
+def check_count(option: str, value: Any) -> None:
+    """Refuse a part size or part count that is not a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{option} must be a whole number >= 1, not {value!r}")
+
 
 class OneShotWriter:
     """Collects the blocks and stores the object in one call on close.

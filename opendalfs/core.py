@@ -8,8 +8,10 @@ import functools
 import hashlib
 import logging
 import os
+import re
 from glob import has_magic
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
@@ -29,14 +31,26 @@ from opendalfs._operators import (
 )
 from opendalfs._services import is_secret, spec
 from opendalfs._sync import mirror
-from opendalfs._writers import NonEmptyWriter, OneShotWriter, empty_file_error
-from opendalfs.errors import error_kind, is_timeout, translated
+from opendalfs._writers import (
+    WRITE_OPTIONS,
+    NonEmptyWriter,
+    OneShotWriter,
+    check_count,
+    empty_file_error,
+)
+from opendalfs.errors import error_kind, is_timeout, mask, translated
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
 logger = logging.getLogger("opendalfs")
 
 #: Bytes moved per step when streaming between services or to and from local files.
 STREAM_CHUNK = 8 * 2**20
+
+#: What no bucket, container or share name holds on any service: whitespace, controls.
+_BAD_CONTAINER = re.compile(r"[\s\x00-\x1f\x7f]")
+
+#: The largest offset OpenDAL takes (a signed 64-bit size); any object ends before it.
+MAX_OFFSET = 2**63 - 1
 
 #: Names one existence probe lists at most (one page of an S3 listing).
 PROBE_PAGE = 1000
@@ -49,9 +63,6 @@ DEFAULT_WRITE_CONCURRENT = 4
 DEFAULT_RETRIES = 3
 
 #: Keyword arguments of ``pipe_file``/``open`` that OpenDAL stores with an object.
-WRITE_OPTIONS = frozenset(
-    {"content_type", "content_disposition", "content_encoding", "cache_control", "user_metadata"}
-)
 
 
 class OpendalFileSystem(AsyncFileSystem):
@@ -148,9 +159,11 @@ max_paths, skip_instance_cache
             retries = 0 if scheme == "fs" else DEFAULT_RETRIES
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")
-        _check_count("write_chunk", write_chunk)
-        _check_count("write_concurrent", write_concurrent)
-        if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
+        check_count("write_chunk", write_chunk)
+        check_count("write_concurrent", write_concurrent)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+        ):
             raise ValueError(
                 f"timeout must be a positive number of seconds or None, not {timeout!r}"
             )
@@ -179,9 +192,14 @@ max_paths, skip_instance_cache
         self._options = service_options(self.spec, options)
         if self.container is not None:
             self.container = _paths.normalize(str(self.container))
-            if not self.container or "/" in self.container:
-                raise ValueError(f"{key} must be a single name, not {self.container!r}")
-        self._secrets = tuple(v for k, v in self._options.items() if is_secret(k))
+            if not self.container or "/" in self.container or _BAD_CONTAINER.search(self.container):
+                raise ValueError(f"{key} must be a single valid name, not {self.container!r}")
+        if scheme == "fs":
+            _check_fs_root(self._options["root"])
+        self._secrets = tuple(
+            [v for k, v in self._options.items() if is_secret(k)]
+            + [p for p in map(_url_password, self._options.values()) if p]
+        )
         if key is None or self.container is not None:
             self._handle(self.container or "")  # fail now on a bad configuration
 
@@ -199,7 +217,9 @@ max_paths, skip_instance_cache
         return _strip(path, cls.scheme)
 
     def __repr__(self) -> str:
-        shown = {k: "***" if is_secret(k) else v for k, v in self._options.items()}
+        shown = {
+            k: "***" if is_secret(k) else mask(v, self._secrets) for k, v in self._options.items()
+        }
         if self.container is not None:
             shown[self.spec.container_option or "container"] = self.container
         args = ", ".join(f"{k}={v!r}" for k, v in sorted(shown.items()))
@@ -209,14 +229,25 @@ max_paths, skip_instance_cache
         """(fsspec name, container, key inside the container's operator) for ``path``."""
         name = self._strip_protocol(path)
         if self.spec.container_option is None:
-            return name, "", name
-        container, key = _paths.split_container(name)
+            container, key = "", name
+        else:
+            container, key = _paths.split_container(name)
+        if key != key.strip():
+            raise ValueError(
+                f"{name!r}: OpenDAL trims whitespace at the ends of a path, so this name "
+                "cannot be kept as given"
+            )
+        if container and _BAD_CONTAINER.search(container):
+            raise ValueError(f"{name!r}: {container!r} is not a valid {self.spec.container_option}")
         if self.container is not None and container and container != self.container:
             raise ValueError(
                 f"{name!r} is outside {self.spec.container_option} {self.container!r}, "
                 "the only one this filesystem may use"
             )
         return name, container, key
+
+    #: Counts cache invalidations, so a listing made meanwhile is not cached.
+    _generation = 0
 
     #: On a copy of an in-process store's filesystem unpickled in another process:
     #: the process whose store it names.
@@ -335,13 +366,16 @@ max_paths, skip_instance_cache
         if cached is not None:
             return cached["type"]
         kinds, seen = set(), 0
-        with self._translated(name):
-            async for entry in await handle.op.list(key, limit=PROBE_PAGE):
-                if entry.path in (key, f"{key}/"):
-                    kinds.add("directory" if entry.path.endswith("/") else "file")
-                seen += 1
-                if seen == PROBE_PAGE:
-                    break
+        try:
+            with self._translated(name):
+                async for entry in await handle.op.list(key, limit=PROBE_PAGE):
+                    if entry.path in (key, f"{key}/"):
+                        kinds.add("directory" if entry.path.endswith("/") else "file")
+                    seen += 1
+                    if seen == PROBE_PAGE:
+                        break
+        except FileNotFoundError:
+            return None  # the bucket itself is missing
         if "file" in kinds:
             return "file"  # a file wins over a directory of the same name, as in info
         if kinds or seen < PROBE_PAGE:
@@ -375,6 +409,7 @@ max_paths, skip_instance_cache
         target = _paths.as_dir(key)
         prefix = f"{container}/" if container else ""
         infos = []
+        generation = self._generation
         try:
             with self._translated(name):
                 async for entry in await handle.op.list(target):
@@ -392,7 +427,8 @@ max_paths, skip_instance_cache
             if info["type"] == "file":
                 return [info]
         infos.sort(key=lambda i: i["name"])
-        self.dircache[name] = infos
+        if generation == self._generation:  # nothing changed while it was listed
+            self.dircache[name] = infos
         return infos
 
     async def _find(
@@ -410,8 +446,9 @@ max_paths, skip_instance_cache
         name, container, key = self._locate(path)
         handle = self._handle(container)
         if handle.caps.recursive_list:
+            generation = self._generation
             found = await self._list_recursive(name, container, key, prefix)
-            if found and not prefix:
+            if found and not prefix and generation == self._generation:
                 self._cache_listings(name, found)
         else:
             found = await self._walk_listing(name, prefix, maxdepth)
@@ -444,6 +481,8 @@ max_paths, skip_instance_cache
                     _add_found(found, entry.path, entry.metadata, base, head, prefix)
         except NotADirectoryError:
             return {}  # ``name`` is a file
+        except FileNotFoundError:
+            return {}  # its bucket is missing: nothing is below it
         return found
 
     def _cache_listings(self, name: str, found: dict[str, dict[str, Any]]) -> None:
@@ -462,8 +501,9 @@ max_paths, skip_instance_cache
             if siblings is not None:
                 siblings.append(info)
         for directory, infos in listings.items():
-            infos.sort(key=lambda i: i["name"])
-            self.dircache[directory] = infos
+            if infos:  # an empty one may be a link OpenDAL did not follow: ls will see
+                infos.sort(key=lambda i: i["name"])
+                self.dircache[directory] = infos
 
     async def _walk_listing(
         self, name: str, prefix: str, maxdepth: int | None
@@ -509,6 +549,10 @@ max_paths, skip_instance_cache
             start = _clamp(start, size)
             end = _clamp(end, size)
         start = start or 0
+        if end is not None and end > MAX_OFFSET:
+            end = None  # past any object's end: read to the end
+        if start > MAX_OFFSET:
+            end = start  # past any object's end: nothing to read
         if end is not None and end <= start:
             if (await self._info(name))["type"] != "file":  # a missing file still raises
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
@@ -516,6 +560,23 @@ max_paths, skip_instance_cache
         if handle.caps.reads_directories and not (await self._info(name))["type"] == "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         return await self._read_file(name, key, handle, start, end, options)
+
+    async def _cat_ranges(
+        self,
+        paths: list[str],
+        starts: int | list[int],
+        ends: int | list[int],
+        max_gap: int | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
+        counts = [len(x) for x in (starts, ends) if isinstance(x, list)]
+        if any(count != len(paths) for count in counts):
+            raise ValueError(
+                f"cat_ranges needs as many starts and ends as paths (the same length): "
+                f"{len(paths)} paths, "
+                f"starts {starts!r}, ends {ends!r}"
+            )
+        return await super()._cat_ranges(paths, starts, ends, max_gap=max_gap, **kwargs)
 
     async def _read_open_file(self, name: str, start: int, end: int, etag: str | None) -> bytes:
         """A range of a file already opened (so known to be a file): no type checks."""
@@ -599,6 +660,10 @@ max_paths, skip_instance_cache
         if not value and not handle.caps.write_empty:
             raise empty_file_error(name, self.scheme)
         if not isinstance(value, bytes):
+            if not isinstance(value, (bytearray, memoryview)):
+                raise TypeError(
+                    f"{name}: pipe_file writes bytes-like data, not {type(value).__name__}"
+                )
             value = bytes(value)
         with self._translated(name, creating=creating):
             await handle.op.write(key, value, **options)
@@ -813,7 +878,12 @@ max_paths, skip_instance_cache
         self.invalidate_cache(name)
 
     def invalidate_cache(self, path: str | None = None) -> None:
-        """Forget cached listings of ``path``, everything below it, and its parents."""
+        """Forget cached listings of ``path``, everything below it, and its parents.
+
+        Also tells listings still under way that they may be stale: they are not
+        cached when they finish.
+        """
+        self._generation += 1
         if path is None:
             self.dircache.clear()
             return
@@ -845,12 +915,22 @@ max_paths, skip_instance_cache
         Sources are deleted only after every copy has succeeded, so a failure
         part way leaves each object at its source, its target, or both.
         """
-        if path1 == path2:
-            return
+        sources = [path1] if isinstance(path1, str) else path1
+        plain = [self._strip_protocol(p) for p in sources if not has_magic(p)]
+        if isinstance(path2, str):
+            target = self._strip_protocol(path2)
+            if isinstance(path1, str) and plain == [target]:
+                return  # the same name, however spelled
+            for name in plain:
+                if target.startswith(f"{name}/"):
+                    raise OSError(errno.EINVAL, f"cannot move {name!r} into itself", target)
+        kinds = await asyncio.gather(*(self._kind(n) for n in plain))
+        for name, kind in zip(plain, kinds, strict=True):
+            if kind is None:  # before anything moves: a move is all or nothing here
+                raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
         await self._copy(
             path1, path2, recursive=recursive, maxdepth=maxdepth, on_error="raise", move=True
         )
-        sources = [path1] if isinstance(path1, str) else path1
         leftovers = [p for p in sources if has_magic(p) or await self._exists(p)]
         if leftovers:
             await self._rm(leftovers, recursive=recursive, maxdepth=maxdepth)
@@ -1048,8 +1128,10 @@ max_paths, skip_instance_cache
         handle = self._handle(container)
         if not handle.caps.presign_read:
             raise NotImplementedError(f"{name}: {self.scheme} cannot presign URLs")
+        if isinstance(expiration, bool) or not isinstance(expiration, int) or expiration < 1:
+            raise ValueError(f"{name}: expiration must be whole seconds >= 1, not {expiration!r}")
         with self._translated(name):
-            request = await handle.op.presign_read(key, int(expiration))
+            request = await handle.op.presign_read(key, expiration)
         return request.url
 
     async def _ukey(self, path: str) -> str:
@@ -1098,9 +1180,20 @@ def _strip(path: Any, scheme: str | None) -> Any:
     return _paths.normalize(_paths.strip_scheme(stringify_path(path), scheme))
 
 
-def _check_count(option: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{option} must be a whole number >= 1, not {value!r}")
+def _url_password(value: str) -> str | None:
+    """The password written into a URL option (``redis://user:pw@host``), if any."""
+    if "://" not in value or "@" not in value:
+        return None
+    try:
+        return urlsplit(value).password
+    except ValueError:
+        return None
+
+
+def _check_fs_root(root: str) -> None:
+    """An ``fs`` root must be a directory (or not exist yet: OpenDAL creates it)."""
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise ValueError(f"fs root {root!r} is not a directory")
 
 
 def _clamp(offset: int | None, size: int) -> int | None:
@@ -1134,6 +1227,13 @@ def _write_options(kwargs: dict[str, Any], name: str) -> dict[str, Any]:
             f"{name}: unexpected write option(s) {', '.join(sorted(unknown))}; "
             f"valid ones are {', '.join(sorted(WRITE_OPTIONS))}"
         )
+    for option, value in kwargs.items():
+        wanted = dict if option == "user_metadata" else str
+        if not isinstance(value, wanted):
+            raise TypeError(
+                f"{name}: write option {option} must be a {wanted.__name__}, "
+                f"not {type(value).__name__}"
+            )
     return dict(kwargs)
 
 

@@ -50,6 +50,8 @@ _KIND_PREFIX = re.compile(r"^([A-Za-z]+) \((?:permanent|temporary|persistent)\)"
 _OS_ERRNO = re.compile(r"\(os error (\d+)\)")
 # The HTTP status in an error's context ("response: Parts { status: 503, ...").
 _HTTP_STATUS = re.compile(r"\bstatus: (\d{3})\b")
+#: What OpenDAL's "configuration invalid" says when the bucket or container is missing.
+_MISSING_CONTAINER = ("NoSuchBucket", "ContainerNotFound", "bucket does not exist")
 #: HTTP statuses that mean "busy, try later" even without an error body (HEAD).
 _BUSY_STATUSES = frozenset({"429", "503"})
 
@@ -82,10 +84,31 @@ def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
         source = lines[lines.index("Source:") + 1 :]
         if source and source[0]:
             text = f"{text} ({source[0]})"
+    return mask(text, secrets)
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``***``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def _masked_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
+    """``exc``, or a copy whose message hides the secrets it quotes (a SAS token in a URL).
+
+    The original OpenDAL error is kept as ``__cause__`` for debugging, and
+    tracebacks print it whole, so it must not carry a secret either.
+    """
+    text = str(exc)
+    hidden = mask(text, secrets)
+    if hidden == text:
+        return exc
+    try:
+        return type(exc)(hidden)
+    except Exception:  # an exception class that takes other arguments
+        return RuntimeError(hidden)
 
 
 def translate(
@@ -112,6 +135,8 @@ def translate(
         where = f"{service} does not support this: " if service else ""
         return NotImplementedError(f"{path}: {where}{cause}")
     if kind == "ConfigInvalid":
+        if any(marker in cause for marker in _MISSING_CONTAINER):
+            return FileNotFoundError(errno.ENOENT, cause, path)
         return ValueError(f"{path}: {cause}")
     if kind in _OS_ERRORS:
         builtin, code = _OS_ERRORS[kind]
@@ -142,4 +167,5 @@ def translated(
     except (*OPENDAL_ERRORS, OSError) as exc:
         if error_kind(exc) is None:
             raise
-        raise translate(exc, path, secrets=secrets, creating=creating, service=service) from exc
+        error = translate(exc, path, secrets=secrets, creating=creating, service=service)
+        raise error from _masked_cause(exc, secrets)

@@ -11,21 +11,36 @@ from fsspec.spec import AbstractBufferedFile
 
 from opendalfs._cache import SequentialCache
 from opendalfs._sync import run_blocking
+from opendalfs._writers import WRITE_OPTIONS, check_count
 
 if TYPE_CHECKING:
     from opendalfs.core import OpendalFileSystem
 
 MODES = ("rb", "wb", "ab", "xb")
 
+#: What fsspec's file classes take besides the write options.
+FILE_OPTIONS = frozenset({"autocommit", "cache_type", "cache_options", "size"})
+
 #: ``bytes`` written to a file at least this long skip its buffer (see OpendalFile.write).
 DIRECT_WRITE = 2**20
 
 
 def _check_mode(path: str, mode: str) -> None:
-    if mode not in MODES:
-        raise NotImplementedError(
-            f"{path}: mode {mode!r} is not supported; use one of {', '.join(MODES)}"
-        )
+    """A malformed mode is a ValueError, as for ``open``; a valid but unsupported one is not."""
+    if mode in MODES:
+        return
+    letters = set(mode)
+    valid = (
+        len(letters) == len(mode)
+        and letters <= set("rwaxbt+")
+        and len(letters & set("rwax")) == 1
+        and not {"b", "t"} <= letters
+    )
+    if not valid:
+        raise ValueError(f"{path}: invalid mode {mode!r}")
+    raise NotImplementedError(
+        f"{path}: mode {mode!r} is not supported; use one of {', '.join(MODES)}"
+    )
 
 
 class _Upload:
@@ -41,15 +56,34 @@ class _Upload:
     fs: OpendalFileSystem
     path: str
 
-    def _setup_upload(self, fs: OpendalFileSystem, kwargs: dict[str, Any]) -> int:
-        """Take the write options out of ``kwargs``; return the default block size."""
+    def _setup_upload(
+        self, fs: OpendalFileSystem, path: str, mode: str, kwargs: dict[str, Any]
+    ) -> int:
+        """Take the write options out of ``kwargs``; return the default block size.
+
+        In a writing mode anything left over that fsspec's file does not take is
+        refused, as ``pipe_file`` refuses it, rather than silently ignored.
+        """
         self._writer: Any = None
-        self._chunk: int = kwargs.pop("write_chunk", None) or fs.write_chunk
-        self._concurrent: int = kwargs.pop("write_concurrent", None) or fs.write_concurrent
+        chunk, concurrent = kwargs.pop("write_chunk", None), kwargs.pop("write_concurrent", None)
+        self._chunk: int = fs.write_chunk if chunk is None else chunk
+        self._concurrent: int = fs.write_concurrent if concurrent is None else concurrent
+        self._write_options = {k: kwargs.pop(k) for k in WRITE_OPTIONS if k in kwargs}
+        if mode != "rb":
+            check_count("write_chunk", self._chunk)
+            check_count("write_concurrent", self._concurrent)
+            unknown = set(kwargs) - FILE_OPTIONS
+            if unknown:
+                raise TypeError(
+                    f"{path}: unexpected option(s) {', '.join(sorted(unknown))} for a "
+                    f"file opened {mode!r}; write options are {', '.join(sorted(WRITE_OPTIONS))}"
+                )
         return self._chunk
 
     async def _new_writer(self, mode: str) -> Any:
-        return await self.fs._open_writer(self.path, mode, self._chunk, self._concurrent)
+        return await self.fs._open_writer(
+            self.path, mode, self._chunk, self._concurrent, **self._write_options
+        )
 
     async def _write_block(self, data: bytes) -> None:
         if data:
@@ -96,7 +130,7 @@ class OpendalFile(_Upload, AbstractBufferedFile):
         _check_mode(path, mode)
         if mode == "xb" and fs.exists(path):
             raise FileExistsError(errno.EEXIST, "file exists", path)
-        write_block = self._setup_upload(fs, kwargs)
+        write_block = self._setup_upload(fs, path, mode, kwargs)
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
         kwargs.setdefault("cache_type", SequentialCache.name)
@@ -200,7 +234,7 @@ class OpendalAsyncFile(_Upload, AbstractAsyncStreamedFile):
         **kwargs: Any,
     ) -> None:
         _check_mode(path, mode)
-        write_block = self._setup_upload(fs, kwargs)
+        write_block = self._setup_upload(fs, path, mode, kwargs)
         self._creating = mode == "xb"
         # fsspec's streamed file knows "wb" and "ab"; an exclusive create is a
         # "wb" whose writer refuses to replace an existing object.

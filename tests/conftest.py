@@ -106,6 +106,10 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("ftp", "test_block_size_decides_the_request_size"): _FTP_WHOLE,
     ("ftp", "test_open_parquet_file_reads_only_what_it_needs"): _FTP_WHOLE,
     ("ftp", "test_random_reads_fetch_what_they_read"): _FTP_WHOLE,
+    ("fs", "test_names_that_are_not_utf8_on_disk"): (
+        "OpenDAL lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, "
+        "so two such files list under one name that reads neither"
+    ),
     ("ftp", "test_small_sequential_reads_read_ahead"): _FTP_WHOLE,
     ("ftp", "test_large_sequential_reads_are_not_copied_through_a_cache"): _FTP_WHOLE,
 }

@@ -651,9 +651,11 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
     if not service.caps(fs).recursive_list:
         return  # the level-by-level walk caches each listing it makes (ls does)
     counting.calls.clear()
-    cached = {d: fs.ls(d) for d in directories}
+    cached = {d: fs.ls(d) for d in directories[:3]}
     assert fs.info(f"{root}/sub/c.txt")["size"] == len(b"sub/c.txt")
     assert counting.calls == {}  # all served by the cache that find filled
+    # An empty directory is not cached: it may be a link the listing did not follow.
+    cached.update({d: fs.ls(d) for d in directories[3:]})
 
     def summary(listing: list[dict]) -> list[tuple]:
         return [(i["name"], i["type"], i["size"]) for i in listing]

@@ -63,6 +63,14 @@ def test_large_bytes_and_small_writes_interleave(fs, root, counting):
     assert fs.cat_file(f"{root}/w") == expected
 
 
+def test_write_options_reach_the_writer_as_for_pipe_file(fs, root):
+    fs.pipe_file(f"{root}/piped", b"a,b\n", content_type="text/csv")
+    with fs.open(f"{root}/opened", "wb", content_type="text/csv") as f:
+        f.write(b"a,b\n")
+    piped = fs.info(f"{root}/piped").get("content_type")
+    assert fs.info(f"{root}/opened").get("content_type") == piped
+
+
 @pytest.mark.any_service
 def test_empty_file_is_created_on_close(fs, root):
     with fs.open(f"{root}/empty", "wb"):
