@@ -20,16 +20,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fsspec
 import fsspec.asyn
 import pytest
-from conftest import Service
-from test_security import rejected_credentials
+from moto_auth import rejected_credentials
 
 import opendalfs
 from opendalfs import OpendalFileSystem
+
+if TYPE_CHECKING:
+    from conftest import Service
 
 #: The tree every case starts from (an empty directory ``empty`` too).
 TREE = {"file": b"0123456789", "bin": b"\xff\xfe\x00", "dir/x": b"x", "dir/sub/y": b"y"}
