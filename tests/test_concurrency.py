@@ -20,12 +20,14 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import Service
 
 from opendalfs import OpendalFileSystem
+
+if TYPE_CHECKING:
+    from conftest import Service
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
