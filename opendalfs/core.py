@@ -18,7 +18,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.spec import make_instance
 from fsspec.utils import stringify_path
 
-from opendalfs import _paths
+from opendalfs import _paths, _ranges
 from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._info import directory_info, make_info
 from opendalfs._operators import (
@@ -564,19 +564,51 @@ max_paths, skip_instance_cache
     async def _cat_ranges(
         self,
         paths: list[str],
-        starts: int | list[int],
-        ends: int | list[int],
+        starts: int | list[int | None] | None,
+        ends: int | list[int | None] | None,
         max_gap: int | None = None,
+        batch_size: int | None = None,
+        on_error: str = "return",
         **kwargs: Any,
     ) -> list[Any]:
-        counts = [len(x) for x in (starts, ends) if isinstance(x, list)]
-        if any(count != len(paths) for count in counts):
+        """Byte ranges of files; ranges of one file closer than ``max_gap`` are read at once.
+
+        ``max_gap`` defaults to 1 MiB on services reached over a network and 0 (only
+        touching or overlapping ranges) on in-process ones. With ``on_error="return"``
+        a failed read's exception takes the place of each range it served.
+        """
+        if not isinstance(paths, list):
+            raise TypeError(f"cat_ranges takes a list of paths, not {type(paths).__name__}")
+        starts = list(starts) if isinstance(starts, (list, tuple)) else [starts] * len(paths)
+        ends = list(ends) if isinstance(ends, (list, tuple)) else [ends] * len(paths)
+        if not len(starts) == len(ends) == len(paths):
             raise ValueError(
-                f"cat_ranges needs as many starts and ends as paths (the same length): "
-                f"{len(paths)} paths, "
-                f"starts {starts!r}, ends {ends!r}"
+                "cat_ranges needs as many starts and ends as paths (the same length): "
+                f"{len(paths)} paths, {len(starts)} starts, {len(ends)} ends"
             )
-        return await super()._cat_ranges(paths, starts, ends, max_gap=max_gap, **kwargs)
+        if max_gap is None:
+            max_gap = 0 if self.scheme in PROCESS_LOCAL else _ranges.NETWORK_GAP
+        spans, alone = _ranges.plan(paths, starts, ends, max_gap)
+        reads = [self._cat_file(s.path, start=s.start, end=s.end, **kwargs) for s in spans]
+        reads += [self._cat_file(paths[i], start=starts[i], end=ends[i], **kwargs) for i in alone]
+        results = await _run_coros_in_chunks(
+            reads, batch_size=batch_size or self.batch_size, nofiles=True, return_exceptions=True
+        )
+        out: list[Any] = [None] * len(paths)
+        for span, result in zip(spans, results, strict=False):
+            if isinstance(result, BaseException):
+                for i in span.members:
+                    out[i] = result
+            else:
+                for i, data in _ranges.cut(span, result, starts, ends).items():
+                    out[i] = data
+        for i, result in zip(alone, results[len(spans) :], strict=True):
+            out[i] = result
+        if on_error != "return":
+            for result in out:
+                if isinstance(result, BaseException):
+                    raise result
+        return out
 
     async def _read_open_file(self, name: str, start: int, end: int, etag: str | None) -> bytes:
         """A range of a file already opened (so known to be a file): no type checks."""

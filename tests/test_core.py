@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import errno
+import random
 import urllib.request
 
 import fsspec
@@ -158,6 +159,44 @@ def test_find_is_one_recursive_listing(fs, root, counting, service):
     fs.find(root)
     directories = 3  # root, sub, sub/deep
     assert counting.calls.get("list") == (1 if service.caps(fs).recursive_list else directories)
+
+
+def test_cat_ranges_reads_nearby_ranges_at_once(fs, root, counting):
+    fs.pipe_file(f"{root}/f", DATA)
+    counting.calls.clear()
+    ranges = [(20, 30), (0, 10), (5, 25), (900, 910), (-3, None), (10, 10)]
+    out = fs.cat_ranges(
+        [f"{root}/f"] * len(ranges), [s for s, _ in ranges], [e for _, e in ranges], max_gap=100
+    )
+    assert out == [DATA[s:e] for s, e in ranges]
+    # 0..30 in one read, 900..910 in another; the open-ended and empty ones alone
+    assert counting.calls["read"] == 3
+
+
+def test_cat_ranges_agrees_with_slicing(fs, root):
+    fs.pipe_file(f"{root}/f", DATA)
+    fs.pipe_file(f"{root}/g", DATA[:300])
+    rng = random.Random(5)
+    paths, starts, ends = [], [], []
+    for _ in range(200):
+        paths.append(rng.choice([f"{root}/f", f"{root}/g"]))
+        start = rng.randrange(-50, len(DATA) + 50)
+        starts.append(start)
+        ends.append(rng.choice([None, start + rng.randrange(0, 5000), rng.randrange(-40, 0)]))
+    out = fs.cat_ranges(paths, starts, ends)
+    contents = {f"{root}/f": DATA, f"{root}/g": DATA[:300]}
+    assert out == [contents[p][s:e] for p, s, e in zip(paths, starts, ends, strict=True)]
+
+
+def test_cat_ranges_failures_take_the_place_of_each_range(fs, root):
+    fs.pipe_file(f"{root}/f", DATA)
+    paths = [f"{root}/missing", f"{root}/f", f"{root}/missing"]
+    out = fs.cat_ranges(paths, [0, 0, 10], [5, 5, 20])
+    assert isinstance(out[0], FileNotFoundError)
+    assert out[1] == DATA[:5]
+    assert isinstance(out[2], FileNotFoundError)
+    with pytest.raises(FileNotFoundError):
+        fs.cat_ranges(paths, [0, 0, 10], [5, 5, 20], on_error="raise")
 
 
 def test_glob_walk_du(fs, root):
