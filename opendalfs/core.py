@@ -617,6 +617,37 @@ max_paths, skip_instance_cache
         options = _read_options({"if_match": etag}, name, handle)
         return await self._read_file(name, key, handle, start, end, options)
 
+    def _streams(self, name: str) -> bool:
+        """Whether sequential reads of ``name`` may go through one streaming reader.
+
+        Not where a read must run to the end (FTP): a stream left part way would
+        abort a transfer, which is what those services cannot take.
+        """
+        return not self._handle(self._locate(name)[1]).caps.reads_to_end
+
+    async def _open_reader(self, name: str, start: int, etag: str | None) -> Any:
+        """An OpenDAL reader of ``name`` from ``start`` on: one request, streamed."""
+        _, container, key = self._locate(name)
+        handle = self._handle(container)
+        options = _read_options({"if_match": etag}, name, handle)
+        with self._translated(name):
+            reader = await handle.op.open(key, "rb", **options)
+            if start:
+                await reader.seek(start)
+        return reader
+
+    async def _read_stream(self, name: str, reader: Any, size: int) -> bytes:
+        """Up to ``size`` bytes from a reader (fewer only at the end of the file)."""
+        chunks = []
+        with self._translated(name):
+            while size > 0:
+                data = await reader.read(size)
+                if not data:
+                    break
+                chunks.append(data)
+                size -= len(data)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
     async def _read_file(
         self,
         name: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 from typing import TYPE_CHECKING, Any
@@ -102,7 +103,55 @@ class _Upload:
         self._writer = None
 
 
-class OpendalFile(_Upload, AbstractBufferedFile):
+class _Download:
+    """The reading half both file classes share: ranged reads, streamed when in sequence.
+
+    A read that continues the previous one goes through one OpenDAL reader kept
+    open from there on, so a file read front to back costs one request (as a raw
+    OpenDAL reader does) instead of one per block. Any other read is a ranged
+    read. The reader carries the ETag seen at open where the service checks it.
+    """
+
+    fs: OpendalFileSystem
+    path: str
+
+    def _setup_download(self, etag: str | None) -> None:
+        self._given_etag = etag
+        self._reader: Any = None
+        self._reader_at = -1
+        self._last_end = -1
+
+    async def _read_range(self, start: int, end: int) -> bytes:
+        in_sequence = start in (self._last_end, self._reader_at)
+        self._last_end = end
+        if not in_sequence or not self.fs._streams(self.path):
+            return await self.fs._read_open_file(self.path, start, end, self._etag())
+        try:
+            if self._reader_at != start:
+                await self._drop_reader()
+                self._reader = await self.fs._open_reader(self.path, start, self._etag())
+                self._reader_at = start
+            data = await self.fs._read_stream(self.path, self._reader, end - start)
+        except (FileNotFoundError, OSError):
+            await self._drop_reader()
+            # A ranged read says what happened (changed, deleted, a passing failure).
+            return await self.fs._read_open_file(self.path, start, end, self._etag())
+        self._reader_at += len(data)
+        return data
+
+    def _etag(self) -> str | None:
+        """The ETag seen at open (the sync file learns it from fsspec's ``details``)."""
+        details = getattr(self, "_details", None)  # fsspec's, without fetching it
+        return details.get("etag") if details else self._given_etag
+
+    async def _drop_reader(self) -> None:
+        reader, self._reader, self._reader_at = self._reader, None, -1
+        if reader is not None:
+            with contextlib.suppress(Exception):  # closing a reader loses nothing
+                await reader.close()
+
+
+class OpendalFile(_Download, _Upload, AbstractBufferedFile):
     """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
 
     Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
@@ -134,12 +183,18 @@ class OpendalFile(_Upload, AbstractBufferedFile):
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
         kwargs.setdefault("cache_type", SequentialCache.name)
+        self._setup_download(None)  # some caches read while fsspec's __init__ runs
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and self.details["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return self._run(self.fs._read_open_file, self.path, start, end, self.details.get("etag"))
+        return self._run(self._read_range, start, end)
+
+    def close(self) -> None:
+        if getattr(self, "_reader", None) is not None and not self.fs.loop.is_closed():
+            self._run(self._drop_reader)
+        super().close()
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read to the next newline, or at most ``size`` bytes, as a local file does."""
@@ -213,7 +268,7 @@ class OpendalFile(_Upload, AbstractBufferedFile):
             self.closed = True
 
 
-class OpendalAsyncFile(_Upload, AbstractAsyncStreamedFile):
+class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
     """A file for async code, from ``await fs.open_async(path, mode)``.
 
     ``await f.read(size)``, ``await f.write(data)``, ``await f.close()``, and
@@ -250,10 +305,14 @@ class OpendalAsyncFile(_Upload, AbstractAsyncStreamedFile):
             **kwargs,
         )
         self._details = details
+        self._setup_download(details.get("etag") if details else None)
 
     async def _fetch_range(self, start: int, end: int) -> bytes:
-        etag = self._details.get("etag") if self._details else None
-        return await self.fs._read_open_file(self.path, start, end, etag)
+        return await self._read_range(start, end)
+
+    async def close(self) -> None:
+        await self._drop_reader()
+        await super().close()
 
     async def _initiate_upload(self) -> None:
         self._writer = await self._new_writer("xb" if self._creating else self.mode)

@@ -226,9 +226,30 @@ class CountingOperator:
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] = self.calls.get(name, 0) + 1
             self.log.append((name, args, kwargs))
+            if name == "open":
+                return self._opened(target(*args, **kwargs))
             return target(*args, **kwargs)
 
         return counted
+
+    async def _opened(self, opening: Any) -> CountingFile:
+        return CountingFile(await opening, self.log)
+
+
+class CountingFile:
+    """An OpenDAL file whose reads are logged as ``("stream_read", (size,), {"got": n})``."""
+
+    def __init__(self, file: Any, log: list) -> None:
+        self._file = file
+        self._log = log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+    async def read(self, *args: Any) -> bytes:
+        data = await self._file.read(*args)
+        self._log.append(("stream_read", args, {"got": len(data)}))
+        return data
 
 
 @pytest.fixture
