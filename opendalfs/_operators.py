@@ -13,6 +13,7 @@ import gc
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -177,8 +178,16 @@ def _option_text(key: str, value: Any) -> str:
     )
 
 
-_cache: dict[tuple, Handle] = {}
+#: Operators by configuration, least recently used first. Each operator holds its
+#: own connection pool, and pooled connections stay open while it lives: with no
+#: bound, a process that made filesystems with many configurations kept them all
+#: open until servers refused more (MariaDB's 151 connections went after about
+#: 135 configurations; OpenDAL then reported "connection request: timeout").
+_cache: OrderedDict[tuple, Handle] = OrderedDict()
 _lock = threading.Lock()
+#: How many configurations keep their operator (and pool) alive; in-process
+#: stores (PROCESS_LOCAL) are never dropped, since their files live in them.
+MAX_OPERATORS = 32
 
 #: The process whose OpenDAL runtime this interpreter inherited, if it was forked
 #: after operators were made. OpenDAL's Rust runtime keeps its worker threads in
@@ -255,15 +264,27 @@ def operator_for(
     if _forked_from is not None:
         raise fork_error(_forked_from)
     key = (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
-    handle = _cache.get(key)
-    if handle is None:
-        with _lock:
-            handle = _cache.get(key)
-            if handle is None:
-                if not _exit_hook:
-                    _exit_hook.append(atexit.register(_release_at_exit))
-                handle = _cache[key] = _build(scheme, options, retries, timeout)
+    with _lock:
+        handle = _cache.get(key)
+        if handle is not None:
+            _cache.move_to_end(key)
+            return handle
+        if not _exit_hook:
+            _exit_hook.append(atexit.register(_release_at_exit))
+        handle = _cache[key] = _build(scheme, options, retries, timeout)
+        _evict()
     return handle
+
+
+def _evict() -> None:
+    """Drop the least recently used operators beyond MAX_OPERATORS (their pools close).
+
+    A call under way keeps its operator alive until it ends; the next call of a
+    filesystem whose operator was dropped builds it again.
+    """
+    droppable = [k for k in _cache if k[1] not in PROCESS_LOCAL]
+    for key in droppable[: max(0, len(droppable) - MAX_OPERATORS)]:
+        del _cache[key]
 
 
 def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float | None) -> Handle:

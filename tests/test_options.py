@@ -526,3 +526,24 @@ def test_fs_root_as_path_object(tmp_path):
     assert (tmp_path / "abs" / "name").read_bytes() == b"x"
     with pytest.raises(ValueError):
         fs.cat_file("../outside")
+
+
+def test_operators_of_many_configurations_are_not_all_kept(tmp_path):
+    """Each operator keeps a connection pool open: the process keeps a bounded number.
+
+    Without a bound a run that made about 135 MariaDB configurations exhausted the
+    server's connections ("connection request: timeout"); in-process stores stay.
+    """
+    from opendalfs import _operators
+
+    memory = OpendalFileSystem("memory", timeout=12.5)
+    memory.pipe_file("kept/f", b"still here")
+    first = OpendalFileSystem("fs", root=str(tmp_path), timeout=1000, skip_instance_cache=True)
+    first.pipe_file("a", b"1")
+    for i in range(_operators.MAX_OPERATORS + 10):
+        fs = OpendalFileSystem("fs", root=str(tmp_path), timeout=1 + i, skip_instance_cache=True)
+        assert fs.cat_file("a") == b"1"
+    kept = [key for key in _operators._cache if key[1] not in _operators.PROCESS_LOCAL]
+    assert len(kept) <= _operators.MAX_OPERATORS
+    assert memory.cat_file("kept/f") == b"still here"  # never dropped
+    assert first.cat_file("a") == b"1"  # its operator was dropped, and is made again
