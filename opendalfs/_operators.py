@@ -36,6 +36,9 @@ VERIFIED_APPEND = frozenset({"fs"})
 #: on a missing directory, and a recursive delete leaves directories behind.
 WALKS_ITSELF = frozenset({"ftp"})
 
+#: Services that list a file, asked for its listing, as a child named like itself.
+FILE_LISTS_AS_CHILD = frozenset({"ftp"})
+
 #: Services where a read must run to the end of the object. OpenDAL's FTP client
 #: aborts a ranged transfer part way, the server answers "426 Transfer aborted",
 #: and that stray answer is read by a later command on the same connection: about
@@ -94,6 +97,8 @@ class Capabilities:
     """A stat of ``dir/`` tells whether the directory exists (not so on http)."""
     reads_to_end: bool
     """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
+    file_lists_as_child: bool
+    """A file's listing shows the file as its own child: see FILE_LISTS_AS_CHILD."""
     content_etags: bool
     """ETags change with every write (object stores), so they can key a cache."""
     lists_by_prefix: bool
@@ -120,6 +125,7 @@ class Capabilities:
             append=cap.write_can_append and scheme in VERIFIED_APPEND,
             reads_directories=scheme in READS_DIRECTORIES,
             reads_to_end=scheme in READS_TO_END,
+            file_lists_as_child=scheme in FILE_LISTS_AS_CHILD,
             directory_stat=scheme not in BLIND_DIRECTORY_STAT,
             content_etags=spec(scheme).container_option is not None,
             lists_by_prefix=cap.list and scheme in LISTS_BY_PREFIX,

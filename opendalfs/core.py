@@ -312,9 +312,10 @@ max_paths, skip_instance_cache
             listing = self.dircache[parent]
         except KeyError:
             return None
-        for info in listing:
-            if info["name"] == name:
-                return dict(info)
+        same = [info for info in listing if info["name"] == name]
+        if same:
+            # A file wins over a directory of the same name (object stores), as in _stat.
+            return dict(min(same, key=lambda info: info["type"] != "file"))
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
 
     async def _stat(self, name: str, container: str, key: str) -> dict[str, Any]:
@@ -354,8 +355,6 @@ max_paths, skip_instance_cache
         """
         name, container, key = self._locate(path)
         handle = self._handle(container) if key else None
-        if name in self.dircache:
-            return "directory"  # only directories' listings are cached
         if handle is None or not handle.caps.lists_by_prefix:
             info = await self._info_or_none(name)
             return None if info is None else info["type"]
@@ -421,7 +420,11 @@ max_paths, skip_instance_cache
             infos = []
         # A file lists as nothing, or on some services (FTP) as a child named like
         # itself; either way its stat settles it.
-        lone = len(infos) == 1 and infos[0]["name"] == f"{name}/{_paths.basename(name)}"
+        lone = (
+            handle.caps.file_lists_as_child
+            and len(infos) == 1
+            and infos[0]["name"] == f"{name}/{_paths.basename(name)}"
+        )
         if not infos or lone:
             info = await self._stat(name, container, key) if key else directory_info(name)
             if info["type"] == "file":
@@ -447,9 +450,9 @@ max_paths, skip_instance_cache
         handle = self._handle(container)
         if handle.caps.recursive_list:
             generation = self._generation
-            found = await self._list_recursive(name, container, key, prefix)
+            found, both = await self._list_recursive(name, container, key, prefix)
             if found and not prefix and generation == self._generation:
-                self._cache_listings(name, found)
+                self._cache_listings(name, found, both)
         else:
             found = await self._walk_listing(name, prefix, maxdepth)
         out = {
@@ -469,28 +472,31 @@ max_paths, skip_instance_cache
 
     async def _list_recursive(
         self, name: str, container: str, key: str, prefix: str
-    ) -> dict[str, dict[str, Any]]:
-        """Everything below ``name`` (starting with ``prefix``) from one recursive listing."""
+    ) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        """Everything below ``name`` (starting with ``prefix``) from one recursive listing,
+        and the names that are a file and a directory at once."""
         handle = self._handle(container)
         base = f"{key}/" if key else ""
         head = f"{container}/" if container else ""
         found: dict[str, dict[str, Any]] = {}
+        both: set[str] = set()
         try:
             with self._translated(name):
                 async for entry in await handle.op.list(base + prefix, recursive=True):
-                    _add_found(found, entry.path, entry.metadata, base, head, prefix)
+                    _add_found(found, entry.path, entry.metadata, base, head, prefix, both)
         except NotADirectoryError:
-            return {}  # ``name`` is a file
+            return {}, set()  # ``name`` is a file
         except FileNotFoundError:
-            return {}  # its bucket is missing: nothing is below it
-        return found
+            return {}, set()  # its bucket is missing: nothing is below it
+        return found, both
 
-    def _cache_listings(self, name: str, found: dict[str, dict[str, Any]]) -> None:
+    def _cache_listings(self, name: str, found: dict[str, dict[str, Any]], both: set[str]) -> None:
         """Fill the listing cache for ``name`` and every directory below it from ``found``.
 
         ``found`` is a complete recursive listing, so each directory's children
         are all in it: a later ``ls``, ``info`` or ``exists`` below ``name`` needs
-        no request.
+        no request. A directory holding a name that is both a file and a
+        directory is left out: its real listing shows that name twice.
         """
         listings: dict[str, list[dict[str, Any]]] = {name: []}
         for child, info in found.items():
@@ -500,6 +506,8 @@ max_paths, skip_instance_cache
             siblings = listings.get(_paths.parent(child))
             if siblings is not None:
                 siblings.append(info)
+        for parent in {_paths.parent(n) for n in both}:
+            listings.pop(parent, None)
         for directory, infos in listings.items():
             if infos:  # an empty one may be a link OpenDAL did not follow: ls will see
                 infos.sort(key=lambda i: i["name"])
@@ -660,10 +668,13 @@ max_paths, skip_instance_cache
         """A ranged read whose failures say what happened to the file."""
         try:
             return await self._read(name, key, handle, start, end, options)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError) as exc:
             if await self._isdir(name):
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
-            raise
+            if isinstance(exc, FileNotFoundError):
+                raise
+            # Below a file (fs says ENOTDIR): missing, as info and ls say.
+            raise FileNotFoundError(errno.ENOENT, "no such file", name) from exc
         except OSError as exc:
             if exc.errno != errno.ESTALE:
                 raise
@@ -819,13 +830,21 @@ max_paths, skip_instance_cache
         with self._translated(name):
             await handle.op.create_dir(_paths.as_dir(key))
         self.invalidate_cache(name)
-        if not await self._isdir(name):
+        if not await self._dir_exists(name, handle, key):
             ancestor = _paths.parent(name)
             while ancestor and not await self._isfile(ancestor):
                 ancestor = _paths.parent(ancestor)
             if ancestor:
                 raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
             raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
+
+    async def _dir_exists(self, name: str, handle: Handle, key: str) -> bool:
+        """Whether the directory ``key/`` exists, whatever a file of the same name does."""
+        try:
+            with self._translated(name):
+                return (await handle.op.stat(_paths.as_dir(key))).is_dir
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     # -- deleting ----------------------------------------------------------
 
@@ -887,6 +906,10 @@ max_paths, skip_instance_cache
         for name, info in tops.items():
             if info["type"] == "file":
                 files.append(name)
+                if recursive:
+                    more_files, more_dirs = await self._below_file(name, maxdepth)
+                    files += more_files
+                    dirs += more_dirs
             elif not recursive:
                 raise IsADirectoryError(
                     errno.EISDIR, "is a directory; use rm(recursive=True)", name
@@ -907,6 +930,23 @@ max_paths, skip_instance_cache
         for name in deeper_first:
             if maxdepth is None or not await self._ls(name, refresh=True, detail=False):
                 await self._delete(name, is_dir=True)
+
+    async def _below_file(self, name: str, maxdepth: int | None) -> tuple[list[str], list[str]]:
+        """(files, directories) a recursive delete of the file ``name`` must also remove.
+
+        On object stores a file's name can also be a directory (``a`` and ``a/b``
+        both exist, or a ``mkdir`` marker ``a/``); elsewhere nothing is below a file.
+        """
+        _, container, key = self._locate(name)
+        handle = self._handle(container)
+        if not handle.caps.lists_by_prefix:
+            return [], []
+        below = await self._find(name, maxdepth=maxdepth, withdirs=True, detail=True)
+        files = [n for n, i in below.items() if i["type"] == "file" and n != name]
+        dirs = [n for n, i in below.items() if i["type"] == "directory"]
+        if files or dirs or await self._dir_exists(name, handle, key):
+            dirs.append(name)  # the directory of the same name
+        return files, dirs
 
     async def _remove_tree(self, name: str) -> bool:
         """Delete a directory and all below it in one call, if the service can.
@@ -980,17 +1020,23 @@ max_paths, skip_instance_cache
         """
         sources = [path1] if isinstance(path1, str) else path1
         plain = [self._strip_protocol(p) for p in sources if not has_magic(p)]
-        if isinstance(path2, str):
-            target = self._strip_protocol(path2)
-            if isinstance(path1, str) and plain == [target]:
-                return  # the same name, however spelled
-            for name in plain:
-                if target.startswith(f"{name}/"):
-                    raise OSError(errno.EINVAL, f"cannot move {name!r} into itself", target)
+        self._strip_protocol(path2)  # a bad target name fails before anything is looked up
         kinds = await asyncio.gather(*(self._kind(n) for n in plain))
         for name, kind in zip(plain, kinds, strict=True):
             if kind is None:  # before anything moves: a move is all or nothing here
                 raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+        if isinstance(path1, str) and isinstance(path2, str) and plain:
+            if kinds[0] == "directory" and not recursive:
+                raise IsADirectoryError(
+                    errno.EISDIR, "is a directory; use mv(recursive=True)", plain[0]
+                )
+            target = await self._copy_target(path1, path2)
+            if target == plain[0]:
+                return  # onto itself (another spelling, or the directory it is in)
+            _refuse_into_itself(plain[0], target)
+        elif isinstance(path2, str):
+            for name in plain:
+                _refuse_into_itself(name, self._strip_protocol(path2))
         await self._copy(
             path1, path2, recursive=recursive, maxdepth=maxdepth, on_error="raise", move=True
         )
@@ -998,13 +1044,63 @@ max_paths, skip_instance_cache
         if leftovers:
             await self._rm(leftovers, recursive=recursive, maxdepth=maxdepth)
 
+    async def _copy(
+        self,
+        path1: str | list[str],
+        path2: str | list[str],
+        recursive: bool = False,
+        on_error: str | None = None,
+        maxdepth: int | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """fsspec's copy, refusing a tree copied onto its own line (into itself, onto
+        itself or onto an ancestor's name): the result would depend on the order of
+        the requests, as sources are overwritten while they are copied."""
+        if recursive and isinstance(path1, str) and isinstance(path2, str):
+            name = self._strip_protocol(path1)
+            if not has_magic(path1) and await self._has_tree(name):
+                target = await self._copy_target(path1, path2)
+                if target == name or target.startswith(f"{name}/") or name.startswith(f"{target}/"):
+                    raise OSError(errno.EINVAL, f"cannot copy {name!r} into itself", target)
+        await super()._copy(
+            path1,
+            path2,
+            recursive=recursive,
+            on_error=on_error,
+            maxdepth=maxdepth,
+            batch_size=batch_size,
+            **kwargs,
+        )
+
+    async def _has_tree(self, name: str) -> bool:
+        """Whether ``name`` is a directory, or a file with names below it (object stores)."""
+        kind = await self._kind(name)
+        if kind != "file":
+            return kind == "directory"
+        files, dirs = await self._below_file(name, 1)
+        return bool(files or dirs)
+
+    async def _copy_target(self, path1: str, path2: str) -> str:
+        """Where fsspec's copy puts the single source ``path1``, given ``path2``.
+
+        Inside ``path2`` when it is an existing directory (or ends with ``/``),
+        unless ``path1`` ends with ``/`` (then its contents go to ``path2`` itself).
+        """
+        source, target = self._strip_protocol(path1), self._strip_protocol(path2)
+        if path1.endswith("/") or source == target:
+            return target
+        if path2.endswith("/") or await self._kind(target) == "directory":
+            return "/".join(p for p in (target, _paths.basename(source)) if p)
+        return target
+
     async def _transfer(self, path1: str, path2: str, *, move: bool) -> None:
         """Copy (or with ``move``, rename when possible) one file or directory entry."""
         name1, container1, key1 = self._locate(path1)
         name2, container2, key2 = self._locate(path2)
+        info = await self._info(name1)
         if name1 == name2:
             return
-        info = await self._info(name1)
         if info["type"] == "directory":
             await self._keep_dir(name2)
             return
@@ -1307,16 +1403,44 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
+def _refuse_into_itself(name: str, target: str) -> None:
+    """Refuse to move ``name`` to ``target`` below it."""
+    if target.startswith(f"{name}/"):
+        raise OSError(errno.EINVAL, f"cannot move {name!r} into itself", target)
+
+
 def _add_found(
-    found: dict[str, dict[str, Any]], path: str, meta: Any, base: str, head: str, prefix: str
+    found: dict[str, dict[str, Any]],
+    path: str,
+    meta: Any,
+    base: str,
+    head: str,
+    prefix: str,
+    both: set[str],
 ) -> None:
-    """Record one recursive-listing entry and the directories it implies."""
+    """Record one recursive-listing entry and the directories it implies.
+
+    On object stores a name can be a file and a directory at once; the file wins
+    (as in ``info``), and the name goes into ``both``.
+    """
     rel = path[len(base) :].rstrip("/")
     if not path.startswith(base) or not rel or not rel.startswith(prefix):
         return  # the listed directory itself, or outside the prefix
     parts = rel.split("/")
     for i in range(1, len(parts)):
-        implied = head + base + "/".join(parts[:i])
-        found.setdefault(implied, directory_info(implied))
+        _record(found, both, directory_info(head + base + "/".join(parts[:i])))
     full = head + base + rel
-    found[full] = make_info(full, meta, is_dir=meta.is_dir)
+    _record(found, both, make_info(full, meta, is_dir=meta.is_dir))
+
+
+def _record(found: dict[str, dict[str, Any]], both: set[str], info: dict[str, Any]) -> None:
+    """Keep ``info`` unless a file of its name is known; note names of both kinds."""
+    seen = found.get(info["name"])
+    if seen is None:
+        found[info["name"]] = info
+    elif seen["type"] != info["type"]:
+        both.add(info["name"])
+        if info["type"] == "file":
+            found[info["name"]] = info
+    elif info["type"] == "file" or seen.keys() < info.keys():
+        found[info["name"]] = info  # the entry itself over the directory it implied

@@ -52,6 +52,8 @@ _OS_ERRNO = re.compile(r"\(os error (\d+)\)")
 _HTTP_STATUS = re.compile(r"\bstatus: (\d{3})\b")
 #: What OpenDAL's "configuration invalid" says when the bucket or container is missing.
 _MISSING_CONTAINER = ("NoSuchBucket", "ContainerNotFound", "bucket does not exist")
+# Operations that put a file at a path (their parents are made as needed).
+_PLACING = re.compile(r" at (write|copy|rename)\b")
 #: HTTP statuses that mean "busy, try later" even without an error body (HEAD).
 _BUSY_STATUSES = frozenset({"429", "503"})
 
@@ -138,6 +140,12 @@ def translate(
         if any(marker in cause for marker in _MISSING_CONTAINER):
             return FileNotFoundError(errno.ENOENT, cause, path)
         return ValueError(f"{path}: {cause}")
+    if kind == "AlreadyExists" and not creating and service == "fs" and _PLACING.search(cause):
+        # A plain write on fs fails this way only when a parent of the path is a file.
+        return NotADirectoryError(errno.ENOTDIR, f"{cause} (a parent is a file)", path)
+    if " at rename" in cause and f"(os error {errno.ENOTEMPTY})" in cause:
+        # A file renamed onto a directory that holds something.
+        return IsADirectoryError(errno.EISDIR, f"{cause} (the target is a directory)", path)
     if kind in _OS_ERRORS:
         builtin, code = _OS_ERRORS[kind]
         return builtin(code, cause, path)
