@@ -1,0 +1,224 @@
+"""Compare opendalfs with raw OpenDAL, s3fs, obstore, pyarrow and fsspec's own filesystems.
+
+A benchmark, not a test: nothing fails on a slow number. For each backend
+(memory, a local directory, S3 on a moto server it starts) it seeds the data
+once, then runs every workload through every contender that fits the backend,
+interleaved (A B C A B C …) for ``--rounds`` rounds, in fresh interpreters
+(``fsbench.runner`` says which measurements share one). It prints markdown
+tables of medians, ratios to raw OpenDAL and to s3fs (fsspec's own filesystem
+on memory and fs), HTTP requests on S3, peak RSS, and whether each of issue 6's
+targets holds; ``--json`` keeps every run.
+
+Examples::
+
+    python bench/compare.py --quick
+    python bench/compare.py --backend s3 --workload cat_one --workload ls_large
+    python bench/compare.py --contender raw-opendal --contender opendalfs --json out.json
+    python bench/compare.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fsbench.backends import BACKENDS
+from fsbench.contenders import CONTENDERS, fits
+from fsbench.report import BACKEND_TITLES, details, failures, noise, overview, summarize
+from fsbench.runner import Plan, run
+from fsbench.sizes import FULL, QUICK, Sizes, describe
+from fsbench.targets import evaluate, table
+from fsbench.workloads import WORKLOADS
+
+PACKAGES = (
+    "opendalfs",
+    "opendal",
+    "fsspec",
+    "s3fs",
+    "obstore",
+    "pyarrow",
+    "pandas",
+    "dask",
+    "moto",
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description="Compare opendalfs with raw OpenDAL and other fsspec filesystems.",
+        epilog="Repeat --backend, --workload and --contender to pick several; --list names them.",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="small sizes and 2 rounds: a few minutes on 2 cores"
+    )
+    p.add_argument("--rounds", type=int, help="rounds per contender (default 5, --quick 2)")
+    p.add_argument("--backend", action="append", choices=BACKENDS, help="default: all")
+    p.add_argument("--workload", action="append", choices=list(WORKLOADS), help="default: all")
+    p.add_argument(
+        "--contender",
+        action="append",
+        choices=list(CONTENDERS),
+        help="default: all that are installed",
+    )
+    p.add_argument("--json", metavar="PATH", help="write settings, every run and the summary")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="seconds one measurement may take (default 900)",
+    )
+    p.add_argument("--fs-dir", metavar="DIR", help="where the fs backend's directory goes")
+    p.add_argument(
+        "--isolate",
+        action="store_true",
+        help="a fresh process for every measurement, small-object workloads too",
+    )
+    p.add_argument("--list", action="store_true", help="list workloads and contenders, then exit")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def list_choices(sizes: Sizes, quick: bool) -> None:
+    print(f"workloads ({'--quick' if quick else 'full'} sizes):")
+    for name, w in WORKLOADS.items():
+        print(f"  {name:15} {w.describe(sizes)}")
+    print("contenders:")
+    for name, c in CONTENDERS.items():
+        state = "" if c.available() else "  (not installed)"
+        print(f"  {name:15} backends: {', '.join(c.backends)}{state}")
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for package in PACKAGES:
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    return info | versions()
+
+
+def report(
+    args: argparse.Namespace,
+    sizes: Sizes,
+    records: list[dict[str, Any]],
+    info: dict[str, Any],
+    wall: float,
+) -> dict[str, Any]:
+    """Print the markdown report; return the summaries and verdicts for ``--json``."""
+    backends = args.backend or list(BACKENDS)
+    workloads = args.workload or list(WORKLOADS)
+    summaries = summarize(records)
+    measured = {c for (_, _, c) in summaries}
+    contenders = [c for c in CONTENDERS if c in measured]
+    verdicts = evaluate(summaries, backends, workloads, sizes.big_size)
+
+    load = " / ".join(
+        f"{x[0]:.1f}" if x else "?" for x in (info["load_average"], info["load_average_end"])
+    )
+    print(f"\n## Results ({'quick' if args.quick else 'full'} run, {wall / 60:.1f} min)\n")
+    print(f"- Sizes: {describe(sizes)}.")
+    print(
+        f"- Machine: {info['cpu_count']} CPUs, {info['platform']}, Python {info['python']}; "
+        f"1-minute load average {load} (start / end); {noise(summaries)}."
+    )
+    print("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".")
+    print(
+        "- Seconds are medians over the rounds; x raw and x s3fs (fsspec's own filesystem "
+        "on memory and fs) divide a contender's median by theirs; * marks a cell where "
+        "some rounds failed (see Failures)."
+    )
+    print(
+        "- raw-opendal calls the blocking opendal.Operator for one-by-one and single "
+        "calls, and opendal.AsyncOperator with asyncio.gather for the batched workloads "
+        "(pipe_batch, cat_batch, cat_ranges, get_files, put_files, pandas_read's file reads)."
+    )
+    for b in backends:
+        cols = [c for c in contenders if fits(c, b)]
+        print(f"\n### {BACKEND_TITLES[b]}\n")
+        print(overview(summaries, b, workloads, cols, sizes))
+        print()
+        print(details(summaries, b, workloads, cols))
+    print("\n### Targets\n")
+    print(table(verdicts))
+    print("\nThe 1 GiB write bound is checked by bench/file_throughput.py as well.")
+    problems = failures(summaries)
+    if problems:
+        print("\n### Failures\n")
+        print("\n".join(problems))
+    return {
+        "summary": [s.to_json() for s in summaries.values()],
+        "targets": [v.to_json() for v in verdicts],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.worker:
+        from fsbench.worker import main as worker_main
+
+        print(json.dumps(worker_main(json.loads(sys.stdin.read()))), flush=True)
+        return
+    sizes = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        if args.rounds < 1:
+            raise SystemExit("--rounds must be at least 1")
+        sizes = replace(sizes, rounds=args.rounds)
+    if args.list:
+        list_choices(sizes, args.quick)
+        return
+    for name in args.contender or []:
+        if not CONTENDERS[name].available():
+            raise SystemExit(f"{name} is not installed (pip install -e '.[bench]')")
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # pyarrow, s3fs: no cloud
+    info = machine()
+    print(f"command: {shlex.join([sys.executable, *sys.argv])}", flush=True)
+    started = time.perf_counter()
+    plan = Plan(
+        workloads=args.workload or list(WORKLOADS),
+        contenders=args.contender or [n for n, c in CONTENDERS.items() if c.available()],
+        sizes=sizes,
+        isolate=args.isolate,
+        timeout=args.timeout,
+    )
+    records = run(args.backend or list(BACKENDS), plan, args.fs_dir)
+    wall = time.perf_counter() - started
+    info["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    summary = report(args, sizes, records, info, wall)
+    if args.json:
+        out = {
+            "settings": {
+                "quick": args.quick,
+                "sizes": sizes.to_json(),
+                "command": sys.argv,
+                "wall_seconds": wall,
+            },
+            "machine": info,
+            "runs": records,
+            **summary,
+        }
+        Path(args.json).write_text(json.dumps(out, indent=1, default=str))
+        print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The storage each workload runs against: memory, a local directory, and S3 on moto.
+
+The driver opens a backend once, seeds the fixtures there with raw OpenDAL (the
+fastest tool at hand, and untimed), and hands each worker a :class:`BackendInfo`.
+``memory`` is the exception: its store lives inside one process, so each worker
+seeds its own store through the contender under test.
+
+S3 is moto's server, started by ``tests/servers.py`` (so the bench and the tests
+start it the same way). moto logs one line per HTTP request it answers, which is
+how requests are counted: no proxy sits between client and server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fsbench.data import FIXTURES
+from fsbench.sizes import Sizes
+
+BACKENDS = ("memory", "fs", "s3")
+ROOT = Path(__file__).resolve().parents[2]
+#: The benchmark's objects live under this key prefix (memory, s3) or in a fresh directory (fs).
+PREFIX = "bench"
+SEED_CONCURRENCY = 32
+#: One request in moto's (werkzeug's) log: `... "GET /bucket/key HTTP/1.1" 200 -`;
+#: answers other than 200 are wrapped in colour codes.
+_REQUEST_LINE = re.compile(rb'\] "(?:\x1b\[[\d;]*m)*([A-Z]+) [^"]* HTTP/[\d.]+')
+
+
+@dataclass
+class BackendInfo:
+    """What a worker needs to reach a backend; plain data, sent as JSON."""
+
+    name: str
+    #: fs: the directory; memory and s3: the key prefix inside the store or bucket.
+    root: str
+    #: s3 only: endpoint, region, access_key_id, secret_access_key, bucket.
+    s3: dict[str, str] = field(default_factory=dict)
+    #: moto's log, whose request lines are counted; None where requests are not counted.
+    request_log: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BackendInfo:
+        return cls(**data)
+
+
+def raw_operator(info: BackendInfo, blocking: bool = True) -> tuple[Any, str]:
+    """An OpenDAL operator on ``info`` and the key prefix of the benchmark's objects.
+
+    No retry or timeout layers: raw OpenDAL is the floor the others are held to.
+    The ``AsyncOperator`` must be made inside a running event loop.
+    """
+    import opendal
+
+    cls = opendal.Operator if blocking else opendal.AsyncOperator
+    if info.name == "memory":
+        return cls("memory"), f"{info.root}/"
+    if info.name == "fs":
+        return cls("fs", root=info.root), ""
+    options = {k: v for k, v in info.s3.items() if v}
+    return cls("s3", disable_config_load="true", **options), f"{info.root}/"
+
+
+def count_requests(log: str | None, start: int) -> tuple[int, dict[str, int], int]:
+    """(requests, requests per HTTP method, log size) in ``log`` after byte ``start``."""
+    if log is None:
+        return 0, {}, 0
+    with open(log, "rb") as f:
+        f.seek(start)
+        text = f.read()
+    methods = Counter(m.decode() for m in _REQUEST_LINE.findall(text))
+    return sum(methods.values()), dict(methods), start + len(text)
+
+
+def log_size(log: str | None) -> int:
+    return os.path.getsize(log) if log else 0
+
+
+def _servers() -> ModuleType:
+    """``tests/servers.py``, loaded by path so that ``tests/`` stays off ``sys.path``."""
+    name = "opendalfs_test_servers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "servers.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+class Backend:
+    """A backend opened by the driver: seeded once, cleaned after writes, stopped at the end."""
+
+    def __init__(self, name: str, workdir: Path, fs_dir: str | None = None) -> None:
+        self._stop = None
+        self._dir: str | None = None
+        if name == "memory":
+            self.info = BackendInfo("memory", PREFIX)
+        elif name == "fs":
+            self._dir = tempfile.mkdtemp(prefix="opendalfs-compare-", dir=fs_dir)
+            self.info = BackendInfo("fs", self._dir)
+        elif name == "s3":
+            running = _servers().start("s3", workdir)
+            self._stop = running.stop
+            options = running.options
+            log = workdir / "moto.log"
+            self.info = BackendInfo(
+                "s3",
+                PREFIX,
+                s3={
+                    "endpoint": options["endpoint"],
+                    "region": options["region"],
+                    "access_key_id": options["access_key_id"],
+                    "secret_access_key": options["secret_access_key"],
+                    "bucket": running.container,
+                },
+                # Another endpoint (OPENDALFS_TEST_S3_ENDPOINT) leaves no log to count.
+                request_log=str(log) if log.exists() else None,
+            )
+        else:
+            raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+
+    @property
+    def seeds_in_worker(self) -> bool:
+        """True for ``memory``: each worker fills its own in-process store."""
+        return self.info.name == "memory"
+
+    def seed(self, names: list[str], sizes: Sizes) -> None:
+        """Write the fixtures ``names`` with raw OpenDAL (nothing for memory)."""
+        if not self.seeds_in_worker and names:
+            asyncio.run(_seed(self.info, names, sizes))
+
+    def clean(self, key: str) -> None:
+        """Delete everything under ``key`` (a measurement's output), untimed."""
+        if self.seeds_in_worker:
+            return
+        if self.info.name == "fs":
+            shutil.rmtree(os.path.join(self.info.root, key), ignore_errors=True)
+            return
+        op, prefix = raw_operator(self.info)
+        op.remove_all(f"{prefix}{key}/")
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+async def _seed(info: BackendInfo, names: list[str], sizes: Sizes) -> None:
+    op, prefix = raw_operator(info, blocking=False)
+    limit = asyncio.Semaphore(SEED_CONCURRENCY)
+
+    async def put(key: str, data: bytes) -> None:
+        async with limit:
+            await op.write(prefix + key, data)
+
+    for name in names:
+        await asyncio.gather(*(put(k, v) for k, v in FIXTURES[name](sizes)))

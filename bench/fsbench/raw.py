@@ -1,0 +1,238 @@
+"""Raw OpenDAL's version of every workload: the same operations, called directly.
+
+One-by-one and single-call workloads use the blocking ``opendal.Operator``, as a
+synchronous user would; batched workloads (``cat``/``pipe`` of many objects,
+``cat_ranges``, ``get``/``put``) run every call at once on ``AsyncOperator``
+with ``asyncio.gather``, and so do the Parquet files ``pandas_read`` fetches (pyarrow
+reads a dataset's files in parallel). Large writes pass the multipart options opendalfs
+passes (``chunk``, ``concurrent``) where the service takes them. This is the
+floor opendalfs is held to, so nothing here does more work than it must.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fsbench import data
+from fsbench.contenders import RawSubject
+from fsbench.sizes import Sizes
+
+RawBody = Callable[[RawSubject, Sizes, Any], int]
+
+
+def _files(r: RawSubject, directory: str, recursive: bool = False) -> list[Any]:
+    """Entries below ``directory`` (a key), without the directory itself, metadata read."""
+    target = r.key(directory) + "/"
+    entries = [e for e in r.op.list(target, recursive=recursive) if e.path != target]
+    for e in entries:
+        e.metadata.content_length  # noqa: B018 - what an fsspec listing reports
+    return entries
+
+
+def pipe_one(r: RawSubject, z: Sizes, _: Any) -> int:
+    blob = data.small_blob(0, z.small_size)
+    for i in range(z.small_count):
+        r.op.write(r.out(data.small_key(i)), blob)
+    return z.small_count
+
+
+def cat_one(r: RawSubject, z: Sizes, _: Any) -> int:
+    return sum(len(r.op.read(r.key(data.small_key(i)))) for i in range(z.small_count))
+
+
+def pipe_batch(r: RawSubject, z: Sizes, _: Any) -> int:
+    blob = data.small_blob(0, z.small_size)
+
+    async def go() -> None:
+        await asyncio.gather(
+            *(r.aop.write(r.out(data.small_key(i)), blob) for i in range(z.small_count))
+        )
+
+    r.run(go())
+    return z.small_count
+
+
+def cat_batch(r: RawSubject, z: Sizes, _: Any) -> int:
+    async def go() -> list[bytes]:
+        return await asyncio.gather(
+            *(r.aop.read(r.key(data.small_key(i))) for i in range(z.small_count))
+        )
+
+    return sum(len(b) for b in r.run(go()))
+
+
+def info(r: RawSubject, z: Sizes, _: Any) -> int:
+    return sum(r.op.stat(r.key(data.small_key(i))).content_length for i in range(z.small_count))
+
+
+def exists_missing(r: RawSubject, z: Sizes, _: Any) -> int:
+    return sum(bool(r.op.exists(r.key(data.missing_key(i)))) for i in range(z.small_count))
+
+
+def ls_small(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(_files(r, "small"))
+
+
+def ls_large(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(_files(r, "wide"))
+
+
+def find_tree(r: RawSubject, z: Sizes, _: Any) -> int:
+    return sum(1 for e in _files(r, "tree", recursive=True) if e.metadata.is_file)
+
+
+def cat_file_big(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(r.op.read(r.key(data.BIG_KEY)))
+
+
+def open_write_big(r: RawSubject, z: Sizes, _: Any) -> int:
+    with r.op.open(r.out(data.BIG_KEY), "wb", **r.write_options) as f:
+        for block in data.blocks(z.big_size, z.block):
+            f.write(bytes(block))
+    return z.big_size
+
+
+def open_read_big(r: RawSubject, z: Sizes, _: Any) -> int:
+    total = 0
+    with r.op.open(r.key(data.BIG_KEY), "rb") as f:
+        while chunk := f.read(z.block):
+            total += len(chunk)
+    return total
+
+
+def cat_ranges(r: RawSubject, z: Sizes, _: Any) -> int:
+    key = r.key(data.RANGED_KEY)
+
+    async def go() -> list[bytes]:
+        return await asyncio.gather(
+            *(r.aop.read(key, offset=o, size=z.range_size) for o in data.range_offsets(z))
+        )
+
+    return sum(len(b) for b in r.run(go()))
+
+
+def seek_read(r: RawSubject, z: Sizes, _: Any) -> int:
+    total = 0
+    with r.op.open(r.key(data.RANGED_KEY), "rb") as f:
+        for start in data.range_offsets(z):
+            f.seek(start)
+            want = z.range_size
+            while want and (chunk := f.read(want)):  # a read may return less than asked
+                total += len(chunk)
+                want -= len(chunk)
+    return total
+
+
+def pandas_write(r: RawSubject, z: Sizes, frames: list) -> int:
+    for i, frame in enumerate(frames):
+        buf = io.BytesIO()
+        frame.to_parquet(buf, engine="pyarrow", index=False)
+        r.op.write(r.out(data.parquet_key(i)), buf.getvalue())
+    return sum(len(frame) for frame in frames)
+
+
+def _read_table(r: RawSubject, path: str) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.read_table(pa.py_buffer(r.op.read(path)))
+
+
+def pandas_read(r: RawSubject, z: Sizes, _: Any) -> int:
+    """Files fetched at once, as pyarrow's dataset reader fetches them in parallel."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = sorted(e.path for e in _files(r, "parquet"))
+
+    async def go() -> list[bytes]:
+        return await asyncio.gather(*(r.aop.read(p) for p in paths))
+
+    tables = [pq.read_table(pa.py_buffer(blob)) for blob in r.run(go())]
+    return len(pa.concat_tables(tables).to_pandas())
+
+
+class _PartReader:
+    """Reads one Parquet file into pandas for ``dd.from_map``.
+
+    dask hashes the function of a graph; this one holds an operator, which does
+    not hash, so it names its own token.
+    """
+
+    def __init__(self, r: RawSubject) -> None:
+        self.r = r
+
+    def __call__(self, path: str) -> Any:
+        return _read_table(self.r, path).to_pandas()
+
+    def __dask_tokenize__(self) -> str:
+        return f"raw-opendal-parquet-{self.r.token}"
+
+
+def dask_read(r: RawSubject, z: Sizes, _: Any) -> int:
+    import dask.dataframe as dd
+    import pandas as pd
+
+    paths = sorted(e.path for e in _files(r, "parquet"))
+    # The schema is known, as dask's read_parquet learns it from a footer.
+    meta = pd.DataFrame({"id": pd.Series(dtype="int64")})
+    for name in data.PARQUET_COLUMNS:
+        meta[name] = pd.Series(dtype="float64")
+    return len(dd.from_map(_PartReader(r), paths, meta=meta).compute())
+
+
+def get_files(r: RawSubject, z: Sizes, _: Any) -> int:
+    """Local files are written on the loop: 1 MiB to the page cache beats a thread hop."""
+
+    async def one(i: int) -> None:
+        blob = await r.aop.read(r.key(data.transfer_key(i)))
+        Path(r.scratch, data.local_file_name(i)).write_bytes(blob)  # noqa: ASYNC240
+
+    async def go() -> None:
+        await asyncio.gather(*(one(i) for i in range(z.transfer_count)))
+
+    r.run(go())
+    return z.transfer_count
+
+
+def put_files(r: RawSubject, z: Sizes, _: Any) -> int:
+    async def one(i: int) -> None:
+        blob = Path(r.local_dir, data.local_file_name(i)).read_bytes()  # noqa: ASYNC240
+        await r.aop.write(r.out(data.transfer_key(i)), blob)
+
+    async def go() -> None:
+        await asyncio.gather(*(one(i) for i in range(z.transfer_count)))
+
+    r.run(go())
+    return z.transfer_count
+
+
+#: Raw OpenDAL's body for every workload in :data:`fsbench.workloads.WORKLOADS`.
+RAW_BODIES: dict[str, RawBody] = {
+    f.__name__: f
+    for f in (
+        pipe_one,
+        cat_one,
+        pipe_batch,
+        cat_batch,
+        info,
+        exists_missing,
+        ls_small,
+        ls_large,
+        find_tree,
+        cat_file_big,
+        open_write_big,
+        open_read_big,
+        cat_ranges,
+        seek_read,
+        pandas_write,
+        pandas_read,
+        dask_read,
+        get_files,
+        put_files,
+    )
+}

@@ -1,0 +1,188 @@
+"""Medians, ratios and markdown tables from the measurements' records."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fsbench.contenders import RAW, REFERENCE
+from fsbench.sizes import Sizes
+from fsbench.workloads import WORKLOADS
+
+BACKEND_TITLES = {
+    "memory": "memory (in-process store: pure adapter overhead)",
+    "fs": "fs (a local directory; reads come from the page cache)",
+    "s3": "s3 (moto on 127.0.0.1; requests counted in moto's log)",
+}
+
+
+@dataclass
+class Summary:
+    """One contender on one workload and backend, over all its rounds."""
+
+    backend: str
+    workload: str
+    contender: str
+    runs: int = 0
+    median: float | None = None
+    low: float | None = None
+    high: float | None = None
+    requests: float | None = None
+    methods: dict[str, int] = field(default_factory=dict)
+    peak_rss_mib: float | None = None
+    delta_rss_mib: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], Summary]:
+    """Group the records by (backend, workload, contender); medians of the good runs."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["backend"], r["workload"], r["contender"]), []).append(r)
+    out = {}
+    for key, runs in groups.items():
+        s = Summary(*key)
+        good = [r for r in runs if "error" not in r]
+        s.errors = [r["error"] for r in runs if "error" in r]
+        s.runs = len(good)
+        if good:
+            times = [r["seconds"] for r in good]
+            s.median, s.low, s.high = statistics.median(times), min(times), max(times)
+            counted = [r["requests"] for r in good if r.get("requests") is not None]
+            s.requests = statistics.median(counted) if counted else None
+            s.methods = good[0].get("methods") or {}
+            s.peak_rss_mib = max(r["peak_rss_mib"] for r in good)
+            s.delta_rss_mib = max(r["delta_rss_mib"] for r in good)
+        out[key] = s
+    return out
+
+
+def ratio(summaries: dict, backend: str, workload: str, a: str, b: str) -> float | None:
+    """Median of ``a`` over median of ``b``, when both were measured."""
+    x, y = summaries.get((backend, workload, a)), summaries.get((backend, workload, b))
+    if x is None or y is None or x.median is None or not y.median:
+        return None
+    return x.median / y.median
+
+
+def seconds_text(x: float | None) -> str:
+    if x is None:
+        return "—"
+    if x >= 10:
+        return f"{x:.1f}"
+    if x >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}" if x >= 0.01 else f"{x:.4f}"
+
+
+def ratio_text(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}x"
+
+
+def markdown(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A markdown table, columns padded so that it also reads as plain text."""
+    body = [list(head), *(list(r) for r in rows)]
+    widths = [max(len(r[i]) for r in body) for i in range(len(head))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in body
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def _cell(s: Summary | None) -> str:
+    if s is None:
+        return "—"
+    if s.median is None:
+        return "error"
+    return seconds_text(s.median) + ("*" if s.errors else "")
+
+
+def overview(
+    summaries: dict, backend: str, workloads: list[str], contenders: list[str], sizes: Sizes
+) -> str:
+    """Median seconds per workload (rows) and contender (columns), opendalfs' ratios last."""
+    ref = REFERENCE[backend]
+    head = ["workload", *contenders, "opendalfs x raw", f"opendalfs x {ref}"]
+    rows = []
+    for w in workloads:
+        cells = [_cell(summaries.get((backend, w, c))) for c in contenders]
+        rows.append(
+            [
+                WORKLOADS[w].describe(sizes),
+                *cells,
+                ratio_text(ratio(summaries, backend, w, "opendalfs", RAW)),
+                ratio_text(ratio(summaries, backend, w, "opendalfs", ref)),
+            ]
+        )
+    return markdown(head, rows)
+
+
+def details(summaries: dict, backend: str, workloads: list[str], contenders: list[str]) -> str:
+    """One row per workload and contender: spread, ratios, requests and memory."""
+    ref = REFERENCE[backend]
+    head = [
+        "workload",
+        "contender",
+        "median s",
+        "min-max s",
+        "x raw",
+        f"x {ref}",
+        "requests",
+        "peak RSS MiB",
+        "+RSS MiB",
+    ]
+    rows = []
+    for w in workloads:
+        for c in contenders:
+            s = summaries.get((backend, w, c))
+            if s is None:
+                continue
+            if s.median is None:
+                rows.append([w, c, "error", "", "", "", "", "", ""])
+                continue
+            methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
+            requests = "—" if s.requests is None else f"{s.requests:g}"
+            rows.append(
+                [
+                    w,
+                    c,
+                    seconds_text(s.median) + (f" ({len(s.errors)} failed)" if s.errors else ""),
+                    f"{seconds_text(s.low)}-{seconds_text(s.high)}",
+                    ratio_text(ratio(summaries, backend, w, c, RAW)),
+                    ratio_text(ratio(summaries, backend, w, c, ref)),
+                    f"{requests} ({methods})" if methods else requests,
+                    f"{s.peak_rss_mib:.0f}",
+                    f"{max(0.0, s.delta_rss_mib):.0f}",
+                ]
+            )
+    return markdown(head, rows)
+
+
+def noise(summaries: dict) -> str:
+    """How far rounds disagreed: the median and worst max/min over all measured cells."""
+    spreads = sorted(
+        (s.high / s.low, f"{b} {w} {c}")
+        for (b, w, c), s in summaries.items()
+        if s.runs > 1 and s.low
+    )
+    if not spreads:
+        return "one round: no spread to show"
+    median = statistics.median(x for x, _ in spreads)
+    worst, where = spreads[-1]
+    return f"max/min of the rounds is {median:.2f}x at the median, {worst:.2f}x at worst ({where})"
+
+
+def failures(summaries: dict) -> list[str]:
+    """One line per contender and workload that failed at least once."""
+    out = []
+    for (backend, w, c), s in sorted(summaries.items()):
+        for error in dict.fromkeys(s.errors):
+            first = error.strip().splitlines()[-1] if error.strip() else "?"
+            out.append(f"- {backend} {w} {c}: {first[:300]}")
+    return out

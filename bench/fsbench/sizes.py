@@ -1,0 +1,90 @@
+"""How much work each workload does: the full sizes of issue 6 and the ``--quick`` ones."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+KiB = 2**10
+MiB = 2**20
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Counts and byte sizes of the workloads, and how many rounds to run."""
+
+    #: 1 KiB objects piped and read one by one and batched; also the small listing.
+    small_count: int = 1000
+    small_size: int = KiB
+    #: Entries in the large listing.
+    wide_count: int = 10_000
+    #: Files ``find`` walks, spread over a tree of directories four levels deep.
+    tree_count: int = 10_000
+    #: The one large object (cat_file, open, cat_ranges, seek+read).
+    big_size: int = 256 * MiB
+    #: Bytes per ``f.write`` / ``f.read`` call on the large object.
+    block: int = 4 * MiB
+    #: Random reads of ``range_size`` bytes from an object of ``ranged_size``. It is
+    #: smaller than the large object because moto reads a whole object for every
+    #: ranged GET: 500 ranges of 256 MiB would measure moto, not the clients.
+    ranges: int = 500
+    range_size: int = 64 * KiB
+    ranged_size: int = 32 * MiB
+    #: The Parquet dataset: about this many bytes in this many files.
+    parquet_bytes: int = 200 * 10**6
+    parquet_files: int = 8
+    #: Files moved by ``get`` and ``put``.
+    transfer_count: int = 100
+    transfer_size: int = MiB
+    #: Rounds: every contender runs every workload this many times, interleaved.
+    rounds: int = 5
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sizes:
+        return cls(**data)
+
+
+FULL = Sizes()
+
+#: A few minutes on two cores: a tenth of the counts, 16 MiB instead of 256 MiB,
+#: a 16 MB Parquet dataset, two rounds.
+QUICK = replace(
+    FULL,
+    small_count=100,
+    wide_count=1000,
+    tree_count=1000,
+    big_size=16 * MiB,
+    ranges=100,
+    ranged_size=8 * MiB,
+    parquet_bytes=16 * 10**6,
+    transfer_count=20,
+    rounds=2,
+)
+
+
+def show_bytes(n: int) -> str:
+    """``"256 MiB"``, ``"64 KiB"``, ``"200 MB"``: the unit that divides ``n`` exactly."""
+    for unit, scale in (("GiB", 2**30), ("MiB", MiB), ("MB", 10**6), ("KiB", KiB)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} B"
+
+
+def show_count(n: int) -> str:
+    return f"{n:,}"
+
+
+def describe(z: Sizes) -> str:
+    """The sizes in one line, for the report's header."""
+    return (
+        f"{show_count(z.small_count)} x {show_bytes(z.small_size)} small objects, "
+        f"listings of {show_count(z.small_count)} and {show_count(z.wide_count)}, "
+        f"a tree of {show_count(z.tree_count)} files, a {show_bytes(z.big_size)} object "
+        f"in {show_bytes(z.block)} calls, {z.ranges} x {show_bytes(z.range_size)} ranges "
+        f"of a {show_bytes(z.ranged_size)} object, "
+        f"{z.parquet_files} Parquet files of {show_bytes(z.parquet_bytes)} in all, "
+        f"{z.transfer_count} x {show_bytes(z.transfer_size)} get/put, {z.rounds} round(s)"
+    )

@@ -1,0 +1,341 @@
+"""The workloads, each written once against the fsspec API.
+
+A body gets a :class:`~fsbench.contenders.Subject` and the sizes, does the timed
+work and returns a number (bytes, entries, rows, files) that must equal
+``expect(sizes)``: a wrong answer is reported, not timed. Raw OpenDAL's versions
+of the same bodies are in :mod:`fsbench.raw`. Anything a body needs that is not
+the work itself (DataFrames to write) comes from ``prepare``, untimed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fsbench import data
+from fsbench.contenders import Subject
+from fsbench.sizes import Sizes, show_bytes, show_count
+
+Body = Callable[[Any, Sizes, Any], int]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    describe: Callable[[Sizes], str]
+    #: The fixtures it reads (``warmup`` is always added).
+    fixtures: tuple[str, ...]
+    run: Body
+    expect: Callable[[Sizes], int]
+    #: Directories below this measurement's ``out/`` it writes into; made beforehand
+    #: on ``fs`` so that no contender pays for creating parent directories.
+    writes: tuple[str, ...] = ()
+    prepare: Callable[[Sizes], Any] | None = None
+    #: Small-object and metadata workloads, which may share one process.
+    light: bool = False
+
+
+# -- small objects, one by one and batched -------------------------------------
+
+
+def pipe_one(s: Subject, z: Sizes, _: Any) -> int:
+    blob = data.small_blob(0, z.small_size)
+    for i in range(z.small_count):
+        s.fs.pipe_file(s.out(data.small_key(i)), blob)
+    return z.small_count
+
+
+def cat_one(s: Subject, z: Sizes, _: Any) -> int:
+    return sum(len(s.fs.cat_file(s.path(data.small_key(i)))) for i in range(z.small_count))
+
+
+def pipe_batch(s: Subject, z: Sizes, _: Any) -> int:
+    blob = data.small_blob(0, z.small_size)
+    s.fs.pipe({s.out(data.small_key(i)): blob for i in range(z.small_count)})
+    return z.small_count
+
+
+def cat_batch(s: Subject, z: Sizes, _: Any) -> int:
+    found = s.fs.cat([s.path(data.small_key(i)) for i in range(z.small_count)])
+    return sum(len(v) for v in found.values())
+
+
+# -- metadata ------------------------------------------------------------------------
+
+
+def info(s: Subject, z: Sizes, _: Any) -> int:
+    return sum(s.fs.info(s.path(data.small_key(i)))["size"] for i in range(z.small_count))
+
+
+def exists_missing(s: Subject, z: Sizes, _: Any) -> int:
+    return sum(bool(s.fs.exists(s.path(data.missing_key(i)))) for i in range(z.small_count))
+
+
+def ls_small(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.ls(s.path("small"), detail=True, refresh=True))
+
+
+def ls_large(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.ls(s.path("wide"), detail=True, refresh=True))
+
+
+def find_tree(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.find(s.path("tree")))
+
+
+# -- one large object ------------------------------------------------------------------
+
+
+def cat_file_big(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.cat_file(s.path(data.BIG_KEY)))
+
+
+def open_write_big(s: Subject, z: Sizes, _: Any) -> int:
+    with s.fs.open(s.out(data.BIG_KEY), "wb") as f:
+        for block in data.blocks(z.big_size, z.block):
+            f.write(block)
+    return z.big_size
+
+
+def open_read_big(s: Subject, z: Sizes, _: Any) -> int:
+    total = 0
+    with s.fs.open(s.path(data.BIG_KEY), "rb") as f:
+        while chunk := f.read(z.block):
+            total += len(chunk)
+    return total
+
+
+def cat_ranges(s: Subject, z: Sizes, _: Any) -> int:
+    starts = data.range_offsets(z)
+    ends = [start + z.range_size for start in starts]
+    found = s.fs.cat_ranges([s.path(data.RANGED_KEY)] * len(starts), starts, ends)
+    for b in found:
+        if isinstance(b, BaseException):  # fsspec returns failures in the list
+            raise b
+    return sum(len(b) for b in found)
+
+
+def seek_read(s: Subject, z: Sizes, _: Any) -> int:
+    total = 0
+    with s.fs.open(s.path(data.RANGED_KEY), "rb") as f:
+        for start in data.range_offsets(z):
+            f.seek(start)
+            total += len(f.read(z.range_size))
+    return total
+
+
+# -- dataframes -----------------------------------------------------------------------------
+
+
+def pandas_write(s: Subject, z: Sizes, frames: list) -> int:
+    for i, frame in enumerate(frames):
+        frame.to_parquet(
+            s.out(data.parquet_key(i)), filesystem=s.parquet_fs, engine="pyarrow", index=False
+        )
+    return sum(len(frame) for frame in frames)
+
+
+def pandas_read(s: Subject, z: Sizes, _: Any) -> int:
+    import pandas as pd
+
+    return len(pd.read_parquet(s.path("parquet"), filesystem=s.parquet_fs, engine="pyarrow"))
+
+
+def dask_read(s: Subject, z: Sizes, _: Any) -> int:
+    import dask.dataframe as dd
+
+    return len(dd.read_parquet(s.path("parquet"), filesystem=s.parquet_fs).compute())
+
+
+def parquet_total_rows(z: Sizes) -> int:
+    return data.parquet_rows(z) * z.parquet_files
+
+
+# -- local transfers ---------------------------------------------------------------------------
+
+
+def get_files(s: Subject, z: Sizes, _: Any) -> int:
+    n = z.transfer_count
+    s.fs.get(
+        [s.path(data.transfer_key(i)) for i in range(n)],
+        [os.path.join(s.scratch, data.local_file_name(i)) for i in range(n)],
+    )
+    return n
+
+
+def put_files(s: Subject, z: Sizes, _: Any) -> int:
+    n = z.transfer_count
+    s.fs.put(
+        [os.path.join(s.local_dir, data.local_file_name(i)) for i in range(n)],
+        [s.out(data.transfer_key(i)) for i in range(n)],
+    )
+    return n
+
+
+def _small_text(verb: str, how: str) -> Callable[[Sizes], str]:
+    return lambda z: f"{verb} {show_count(z.small_count)} x {show_bytes(z.small_size)}, {how}"
+
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "pipe_one",
+            _small_text("pipe_file", "one by one"),
+            (),
+            pipe_one,
+            lambda z: z.small_count,
+            writes=("small",),
+            light=True,
+        ),
+        Workload(
+            "cat_one",
+            _small_text("cat_file", "one by one"),
+            ("small",),
+            cat_one,
+            lambda z: z.small_count * z.small_size,
+            light=True,
+        ),
+        Workload(
+            "pipe_batch",
+            _small_text("pipe", "one call with a dict"),
+            (),
+            pipe_batch,
+            lambda z: z.small_count,
+            writes=("small",),
+            light=True,
+        ),
+        Workload(
+            "cat_batch",
+            _small_text("cat", "one call with a list"),
+            ("small",),
+            cat_batch,
+            lambda z: z.small_count * z.small_size,
+            light=True,
+        ),
+        Workload(
+            "info",
+            lambda z: f"info of {show_count(z.small_count)} files, one by one",
+            ("small",),
+            info,
+            lambda z: z.small_count * z.small_size,
+            light=True,
+        ),
+        Workload(
+            "exists_missing",
+            lambda z: f"exists of {show_count(z.small_count)} missing paths, one by one",
+            (),
+            exists_missing,
+            lambda z: 0,
+            light=True,
+        ),
+        Workload(
+            "ls_small",
+            lambda z: f"ls of {show_count(z.small_count)} entries (refresh)",
+            ("small",),
+            ls_small,
+            lambda z: z.small_count,
+            light=True,
+        ),
+        Workload(
+            "ls_large",
+            lambda z: f"ls of {show_count(z.wide_count)} entries (refresh)",
+            ("wide",),
+            ls_large,
+            lambda z: z.wide_count,
+            light=True,
+        ),
+        Workload(
+            "find_tree",
+            lambda z: f"find of {show_count(z.tree_count)} files, {data.TREE_DEPTH} levels",
+            ("tree",),
+            find_tree,
+            lambda z: z.tree_count,
+            light=True,
+        ),
+        Workload(
+            "cat_file_big",
+            lambda z: f"cat_file of {show_bytes(z.big_size)}",
+            ("big",),
+            cat_file_big,
+            lambda z: z.big_size,
+        ),
+        Workload(
+            "open_write_big",
+            lambda z: f"open('wb'): {show_bytes(z.big_size)} in {show_bytes(z.block)} writes",
+            (),
+            open_write_big,
+            lambda z: z.big_size,
+            writes=("",),
+        ),
+        Workload(
+            "open_read_big",
+            lambda z: f"open('rb'): {show_bytes(z.big_size)} in {show_bytes(z.block)} reads",
+            ("big",),
+            open_read_big,
+            lambda z: z.big_size,
+        ),
+        Workload(
+            "cat_ranges",
+            lambda z: (
+                f"cat_ranges: {z.ranges} x {show_bytes(z.range_size)} of "
+                f"{show_bytes(z.ranged_size)}"
+            ),
+            ("ranged",),
+            cat_ranges,
+            lambda z: z.ranges * z.range_size,
+        ),
+        Workload(
+            "seek_read",
+            lambda z: (
+                f"seek+read: {z.ranges} x {show_bytes(z.range_size)} of "
+                f"{show_bytes(z.ranged_size)}, one open file"
+            ),
+            ("ranged",),
+            seek_read,
+            lambda z: z.ranges * z.range_size,
+        ),
+        Workload(
+            "pandas_write",
+            lambda z: f"pandas to_parquet: {z.parquet_files} files, {show_bytes(z.parquet_bytes)}",
+            (),
+            pandas_write,
+            parquet_total_rows,
+            writes=("parquet",),
+            prepare=data.parquet_frames,
+        ),
+        Workload(
+            "pandas_read",
+            lambda z: (
+                f"pandas read_parquet: {z.parquet_files} files, {show_bytes(z.parquet_bytes)}"
+            ),
+            ("parquet",),
+            pandas_read,
+            parquet_total_rows,
+        ),
+        Workload(
+            "dask_read",
+            lambda z: f"dask read_parquet: {z.parquet_files} files, {show_bytes(z.parquet_bytes)}",
+            ("parquet",),
+            dask_read,
+            parquet_total_rows,
+        ),
+        Workload(
+            "get_files",
+            lambda z: f"get {z.transfer_count} x {show_bytes(z.transfer_size)} to local files",
+            ("transfer",),
+            get_files,
+            lambda z: z.transfer_count,
+        ),
+        Workload(
+            "put_files",
+            lambda z: f"put {z.transfer_count} x {show_bytes(z.transfer_size)} local files",
+            (),
+            put_files,
+            lambda z: z.transfer_count,
+            writes=("transfer",),
+        ),
+    )
+}
