@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks
-from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback, NoOpCallback
 from fsspec.spec import make_instance
 from fsspec.utils import stringify_path
 
@@ -1137,21 +1137,28 @@ max_paths, skip_instance_cache
     ) -> None:
         """Stream a file to local disk; a failed download leaves no local file behind.
 
-        Local disk I/O runs in a worker thread so it overlaps the network.
+        No stat first unless a callback wants the size (and the listing cache
+        does not know it) or the service reads directories as pages: without
+        one, a directory is recognised when its read fails. Local disk I/O runs in a
+        worker thread so it overlaps the network.
         """
         name, container, key = self._locate(rpath)
         if await asyncio.to_thread(os.path.isdir, lpath):
             return
-        info = await self._info(name)
-        if info["type"] == "directory":
+        handle = self._handle(container)
+        info = self._cached_info(name)  # FileNotFoundError if the cache proves absence
+        reports = not isinstance(callback, NoOpCallback)  # a progress bar wants the size
+        if info is None and (reports or handle.caps.reads_directories):
+            info = await self._info(name)
+        if info is not None and info["type"] == "directory":
             await asyncio.to_thread(os.makedirs, lpath, exist_ok=True)
             return
-        callback.set_size(info["size"])
-        op = self._handle(container).op
+        if info is not None:
+            callback.set_size(info["size"])
         local = await asyncio.to_thread(open, lpath, "wb")
         try:
             with self._translated(name):
-                reader = await op.open(key, "rb")
+                reader = await handle.op.open(key, "rb")
                 try:
                     while chunk := await reader.read(STREAM_CHUNK):
                         await asyncio.to_thread(local.write, chunk)
@@ -1159,6 +1166,13 @@ max_paths, skip_instance_cache
                 finally:
                     await reader.close()
             await asyncio.to_thread(local.close)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            local.close()
+            _remove_quietly(lpath)
+            if info is None and await self._isdir(name):
+                await asyncio.to_thread(os.makedirs, lpath, exist_ok=True)
+                return
+            raise
         except BaseException:
             local.close()
             _remove_quietly(lpath)

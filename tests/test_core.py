@@ -535,6 +535,22 @@ class Progress(Callback):
         super().set_size(size)
 
 
+def test_get_without_a_callback_reads_without_a_stat(fs, root, tmp_path, counting, service):
+    fs.pipe_file(f"{root}/f", b"data")
+    fs.makedirs(f"{root}/d", exist_ok=True)
+    fs.pipe_file(f"{root}/d/g", b"g")
+    counting.calls.clear()
+    fs.get_file(f"{root}/f", str(tmp_path / "f"))
+    assert (tmp_path / "f").read_bytes() == b"data"
+    if not service.caps(fs).reads_directories:
+        assert "stat" not in counting.calls, counting.calls
+    fs.get_file(f"{root}/d", str(tmp_path / "d"))  # a directory: its read fails, then isdir
+    assert (tmp_path / "d").is_dir()
+    with pytest.raises(FileNotFoundError):
+        fs.get_file(f"{root}/missing", str(tmp_path / "m"))
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.any_service
 def test_put_and_get_file_report_progress(fs, root, tmp_path):
     local = tmp_path / "up.bin"
