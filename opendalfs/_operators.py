@@ -9,6 +9,7 @@ pool for remote services, and one store for in-process services such as
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import threading
@@ -270,10 +271,14 @@ def operator_for(
     if _forked_from is not None:
         raise fork_error(_forked_from)
     key = (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
+    handle = _cache.get(key)
+    if handle is not None:  # the common case, without the lock
+        with contextlib.suppress(KeyError):  # dropped meanwhile: it stays valid for this call
+            _cache.move_to_end(key)
+        return handle
     with _lock:
         handle = _cache.get(key)
         if handle is not None:
-            _cache.move_to_end(key)
             return handle
         if not _exit_hook:
             _exit_hook.append(atexit.register(_release_at_exit))

@@ -941,9 +941,13 @@ max_paths, skip_instance_cache
         handle = self._handle(container)
         if not handle.caps.lists_by_prefix:
             return [], []
-        below = await self._find(name, maxdepth=maxdepth, withdirs=True, detail=True)
-        files = [n for n, i in below.items() if i["type"] == "file" and n != name]
-        dirs = [n for n, i in below.items() if i["type"] == "directory"]
+        found, both = await self._list_recursive(name, container, key, "")
+        below = {
+            n: i for n, i in found.items() if maxdepth is None or _paths.depth(n, name) <= maxdepth
+        }
+        files = [n for n, i in below.items() if i["type"] == "file"]
+        # Names that are files and directories at once are directories too.
+        dirs = [n for n, i in below.items() if i["type"] == "directory" or n in both]
         if files or dirs or await self._dir_exists(name, handle, key):
             dirs.append(name)  # the directory of the same name
         return files, dirs
@@ -1033,11 +1037,13 @@ max_paths, skip_instance_cache
             target = await self._copy_target(path1, path2)
             if target == plain[0]:
                 return  # onto itself (another spelling, or the directory it is in)
-            _refuse_into_itself(plain[0], target)
+            _refuse_below(plain[0], target, "move")
+            if recursive:
+                await self._refuse_tree_on_its_line(plain[0], kinds[0], target, "move")
         elif isinstance(path2, str):
             for name in plain:
-                _refuse_into_itself(name, self._strip_protocol(path2))
-        await self._copy(
+                _refuse_below(name, self._strip_protocol(path2), "move")
+        await super()._copy(
             path1, path2, recursive=recursive, maxdepth=maxdepth, on_error="raise", move=True
         )
         leftovers = [p for p in sources if has_magic(p) or await self._exists(p)]
@@ -1057,12 +1063,12 @@ max_paths, skip_instance_cache
         """fsspec's copy, refusing a tree copied onto its own line (into itself, onto
         itself or onto an ancestor's name): the result would depend on the order of
         the requests, as sources are overwritten while they are copied."""
-        if recursive and isinstance(path1, str) and isinstance(path2, str):
+        if recursive and isinstance(path1, str) and isinstance(path2, str) and not has_magic(path1):
             name = self._strip_protocol(path1)
-            if not has_magic(path1) and await self._has_tree(name):
+            kind = await self._kind(name)
+            if kind is not None:  # a missing source fails in fsspec's copy
                 target = await self._copy_target(path1, path2)
-                if target == name or target.startswith(f"{name}/") or name.startswith(f"{target}/"):
-                    raise OSError(errno.EINVAL, f"cannot copy {name!r} into itself", target)
+                await self._refuse_tree_on_its_line(name, kind, target, "copy")
         await super()._copy(
             path1,
             path2,
@@ -1073,13 +1079,28 @@ max_paths, skip_instance_cache
             **kwargs,
         )
 
-    async def _has_tree(self, name: str) -> bool:
-        """Whether ``name`` is a directory, or a file with names below it (object stores)."""
-        kind = await self._kind(name)
-        if kind != "file":
-            return kind == "directory"
-        files, dirs = await self._below_file(name, 1)
-        return bool(files or dirs)
+    async def _refuse_tree_on_its_line(
+        self, name: str, kind: str | None, target: str, what: str
+    ) -> None:
+        """Refuse a recursive transfer of a tree onto its own line (below, onto itself or
+        onto an ancestor's name): its sources would be overwritten while they are
+        read, so the result would depend on the order of the requests."""
+        on_line = target == name or target.startswith(f"{name}/") or name.startswith(f"{target}/")
+        if on_line and (kind == "directory" or (kind == "file" and await self._has_children(name))):
+            raise OSError(errno.EINVAL, f"cannot {what} {name!r} into itself", target)
+
+    async def _has_children(self, name: str) -> bool:
+        """Whether anything lies below the file ``name`` (possible on object stores)."""
+        _, container, key = self._locate(name)
+        handle = self._handle(container)
+        if not handle.caps.lists_by_prefix:
+            return False
+        marker = _paths.as_dir(key)
+        with self._translated(name):
+            async for entry in await handle.op.list(marker, limit=2):
+                if entry.path != marker:  # an empty directory of the same name is no tree
+                    return True
+        return False
 
     async def _copy_target(self, path1: str, path2: str) -> str:
         """Where fsspec's copy puts the single source ``path1``, given ``path2``.
@@ -1417,10 +1438,10 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
-def _refuse_into_itself(name: str, target: str) -> None:
-    """Refuse to move ``name`` to ``target`` below it."""
+def _refuse_below(name: str, target: str, what: str) -> None:
+    """Refuse to move or copy ``name`` to ``target`` below it."""
     if target.startswith(f"{name}/"):
-        raise OSError(errno.EINVAL, f"cannot move {name!r} into itself", target)
+        raise OSError(errno.EINVAL, f"cannot {what} {name!r} into itself", target)
 
 
 def _add_found(

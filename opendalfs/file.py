@@ -132,8 +132,10 @@ class _Download:
                 self._reader = await self.fs._open_reader(self.path, start, self._etag())
                 self._reader_at = start
             data = await self.fs._read_stream(self.path, self._reader, end - start)
-        except (FileNotFoundError, OSError):
+        except OSError as exc:
             await self._drop_reader()
+            if isinstance(exc, TimeoutError):
+                raise  # a second try would double the wait
             # A ranged read says what happened (changed, deleted, a passing failure).
             return await self.fs._read_open_file(self.path, start, end, self._etag())
         self._reader_at += len(data)
