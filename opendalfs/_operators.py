@@ -1,9 +1,10 @@
 """Building OpenDAL operators from user options, once per service configuration.
 
-Operators are cached for the whole process by their full configuration, so two
-filesystem instances with the same options share one operator: one connection
-pool for remote services, and one store for in-process services such as
-``memory`` (as fsspec's own ``memory://`` shares one store).
+Backends (an operator and what goes with it) are cached for the whole process by
+their full configuration, so two filesystem instances with the same options share
+one operator: one connection pool for remote services, and one store for
+in-process services such as ``memory`` (as fsspec's own ``memory://`` shares one
+store).
 """
 
 from __future__ import annotations
@@ -16,129 +17,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import opendal
 from opendal.layers import RetryLayer, TimeoutLayer
 
-from opendalfs._guard import GRACE, GuardedOperator
+from opendalfs._backend import Backend, runtime
+from opendalfs._capabilities import NO_LAYERS, PROCESS_LOCAL, Capabilities
+from opendalfs._guard import GRACE
 from opendalfs._services import ServiceSpec, is_secret, spec
-
-#: Services whose native append was tested to keep the old bytes on any file. S3
-#: claims append, but S3-compatible servers (moto) silently replace the object;
-#: azblob appends only to append blobs, and ordinary writes make block blobs.
-VERIFIED_APPEND = frozenset({"fs"})
-
-#: Services where OpenDAL's recursive listing and recursive delete cannot be
-#: trusted, so opendalfs walks and deletes directory by directory: on FTP the
-#: emulated recursive listing skips empty directories three levels down, hangs
-#: on a missing directory, and a recursive delete leaves directories behind.
-WALKS_ITSELF = frozenset({"ftp"})
-
-#: Services that list a file, asked for its listing, as a child named like itself.
-FILE_LISTS_AS_CHILD = frozenset({"ftp"})
-
-#: Services where a read must run to the end of the object. OpenDAL's FTP client
-#: aborts a ranged transfer part way, the server answers "426 Transfer aborted",
-#: and that stray answer is read by a later command on the same connection: about
-#: one ranged read in 15 failed, and later writes failed with "226 Transfer
-#: complete". Reading to the end keeps every transfer whole, at the cost of
-#: fetching the rest of the object for each range.
-READS_TO_END = frozenset({"ftp"})
-
-#: Services whose stat of a directory path answers "a directory" without asking
-#: the server (OpenDAL's http), so only files can be known to exist there.
-BLIND_DIRECTORY_STAT = frozenset({"http"})
-
-#: Services whose read of a directory returns a listing page instead of failing
-#: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
-READS_DIRECTORIES = frozenset({"webdav"})
-
-#: Services whose OpenDAL writer takes many writes although ``write_can_multi`` is
-#: false (it gathers them and stores the object on close). Elsewhere such a writer
-#: was seen to refuse the second write (WebDAV, key-value stores), so opendalfs
-#: collects the blocks itself; here that would only add a copy of the whole object.
-GATHERS_WRITES = frozenset({"memory"})
-
-#: Services whose listing of a path without a trailing slash lists every name that
-#: starts with it (``a/b`` lists ``a/b``, ``a/b/``, ``a/b-x`` …), checked on each.
-#: One such listing tells whether a path is a file, a directory or missing, which
-#: otherwise takes two stats (the file, then ``dir/``).
-LISTS_BY_PREFIX = frozenset({"memory", "s3", "azblob", "gcs"})
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """The operator capabilities that decide how each fsspec operation is carried out."""
-
-    write: bool
-    list: bool
-    recursive_list: bool
-    """OpenDAL's recursive listing is complete (native or emulated)."""
-    copy: bool
-    rename: bool
-    create_dir: bool
-    delete_recursive: bool
-    if_not_exists: bool
-    write_multi: bool
-    """Writes go up in parts (``chunk``/``concurrent`` apply)."""
-    write_streams: bool
-    """OpenDAL's writer takes a write at a time (in parts, or gathered by OpenDAL)."""
-    write_empty: bool
-    presign_read: bool
-    shared: bool
-    read_if_match: bool
-    append: bool
-    """Native appends, only where they were seen to append (not just claimed)."""
-    reads_directories: bool
-    """A read of a directory returns something instead of failing."""
-    directory_stat: bool
-    """A stat of ``dir/`` tells whether the directory exists (not so on http)."""
-    reads_to_end: bool
-    """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
-    file_lists_as_child: bool
-    """A file's listing shows the file as its own child: see FILE_LISTS_AS_CHILD."""
-    content_etags: bool
-    """ETags change with every write (object stores), so they can key a cache."""
-    lists_by_prefix: bool
-    """A listing of ``a/b`` shows ``a/b`` and ``a/b/``: see LISTS_BY_PREFIX."""
-
-    @classmethod
-    def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
-        cap = op.capability()
-        return cls(
-            write=cap.write,
-            list=cap.list,
-            recursive_list=scheme not in WALKS_ITSELF,
-            copy=cap.copy,
-            rename=cap.rename,
-            create_dir=cap.create_dir,
-            delete_recursive=cap.delete_with_recursive and scheme not in WALKS_ITSELF,
-            if_not_exists=cap.write_with_if_not_exists,
-            write_multi=cap.write_can_multi,
-            write_streams=cap.write_can_multi or scheme in GATHERS_WRITES,
-            write_empty=cap.write_can_empty,
-            presign_read=cap.presign_read,
-            shared=cap.shared,
-            read_if_match=cap.read_with_if_match,
-            append=cap.write_can_append and scheme in VERIFIED_APPEND,
-            reads_directories=scheme in READS_DIRECTORIES,
-            reads_to_end=scheme in READS_TO_END,
-            file_lists_as_child=scheme in FILE_LISTS_AS_CHILD,
-            directory_stat=scheme not in BLIND_DIRECTORY_STAT,
-            content_etags=spec(scheme).container_option is not None,
-            lists_by_prefix=cap.list and scheme in LISTS_BY_PREFIX,
-        )
-
-
-@dataclass(frozen=True)
-class Handle:
-    """An operator together with the capabilities read from it once."""
-
-    op: opendal.AsyncOperator
-    caps: Capabilities
+from opendalfs.errors import OPENDAL_ERRORS, masked_cause, translate
 
 
 def service_options(spec: ServiceSpec, options: Mapping[str, Any]) -> dict[str, str]:
@@ -190,7 +79,7 @@ def _option_text(key: str, value: Any) -> str:
 #: bound, a process that made filesystems with many configurations kept them all
 #: open until servers refused more (MariaDB's 151 connections went after about
 #: 135 configurations; OpenDAL then reported "connection request: timeout").
-_cache: OrderedDict[tuple, Handle] = OrderedDict()
+_cache: OrderedDict[tuple, Backend] = OrderedDict()
 _lock = threading.Lock()
 #: How many configurations keep their operator (and pool) alive; in-process
 #: stores (PROCESS_LOCAL) are never dropped, since their files live in them.
@@ -203,10 +92,16 @@ _forked_from: int | None = None
 
 
 def _after_fork_in_child() -> None:
+    """Refuse OpenDAL in a child whose parent ran it; operators that never ran still work."""
     global _forked_from
-    if _cache:
-        _forked_from = next(iter(_cache))[0]
+    if runtime.started:
+        _forked_from = next(iter(_cache))[0] if _cache else os.getppid()
         _cache.clear()
+
+
+def forked_after_use() -> int | None:
+    """The parent whose OpenDAL runtime this forked process inherited, if any."""
+    return _forked_from
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -230,10 +125,6 @@ def _release_at_exit() -> None:
     _cache.clear()
     gc.collect()
     time.sleep(EXIT_GRACE)
-
-
-#: Services whose data live in the memory of the process that made the operator.
-PROCESS_LOCAL = frozenset({"memory", "dashmap", "moka", "mini-moka"})
 
 
 class ProcessLocalStoreError(RuntimeError):
@@ -264,27 +155,41 @@ def fork_error(parent: int) -> ForkedProcessError:
     )
 
 
-def operator_for(
+def config_key(
     scheme: str, options: Mapping[str, str], retries: int, timeout: float | None
-) -> Handle:
-    """The process-wide operator for this exact configuration, built on first use."""
+) -> tuple:
+    """The cache key of one configuration; a filesystem computes it once per container."""
+    return (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
+
+
+def backend_for(key: tuple) -> Backend:
+    """The process-wide backend for the configuration ``key`` (see config_key), built once."""
     if _forked_from is not None:
         raise fork_error(_forked_from)
-    key = (os.getpid(), scheme, tuple(sorted(options.items())), retries, timeout)
-    handle = _cache.get(key)
-    if handle is not None:  # the common case, without the lock
+    backend = _cache.get(key)
+    if backend is not None:  # the common case, without the lock
         with contextlib.suppress(KeyError):  # dropped meanwhile: it stays valid for this call
             _cache.move_to_end(key)
-        return handle
+        return backend
     with _lock:
-        handle = _cache.get(key)
-        if handle is not None:
-            return handle
+        backend = _cache.get(key)
+        if backend is not None:
+            return backend
         if not _exit_hook:
             _exit_hook.append(atexit.register(_release_at_exit))
-        handle = _cache[key] = _build(scheme, options, retries, timeout)
+        _, scheme, items, retries, timeout = key
+        options = dict(items)
+        try:
+            built = _build(scheme, options, retries, timeout)
+        except OPENDAL_ERRORS as exc:
+            container_option = spec(scheme).container_option
+            where = options.get(container_option or "", "") or scheme
+            raise translate(exc, where, secrets=secrets_of(options), service=scheme) from (
+                masked_cause(exc, secrets_of(options))
+            )
+        backend = _cache[key] = built
         _evict()
-    return handle
+    return backend
 
 
 def _evict() -> None:
@@ -298,15 +203,42 @@ def _evict() -> None:
         del _cache[key]
 
 
-def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float | None) -> Handle:
+def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float | None) -> Backend:
     op = opendal.AsyncOperator(scheme, **options)
-    if retries:
+    layered = scheme not in NO_LAYERS
+    if retries and layered:
         # Short, jittered backoff: a transient failure is retried within about a
         # second, and a wrongly "temporary" error cannot stall a call for long.
         op = op.layer(RetryLayer(max_times=retries, min_delay=0.05, max_delay=2.0, jitter=True))
-    if timeout:
+    if timeout and layered:
         # Outermost, so one call (its retries included) ends within the timeout.
         op = op.layer(TimeoutLayer(timeout=timeout, io_timeout=timeout))
+    caps = Capabilities.of(op, scheme)
+    container_option = spec(scheme).container_option
+    return Backend(
+        op,
+        caps,
+        scheme=scheme,
+        container=options.get(container_option, "") if container_option else "",
+        secrets=secrets_of(options),
         # And a deadline on the asyncio side, should a result never come back.
-        op = GuardedOperator(op, timeout + GRACE)
-    return Handle(op, Capabilities.of(op, scheme))
+        deadline=timeout + GRACE if timeout and layered else None,
+    )
+
+
+def secrets_of(options: Mapping[str, str]) -> tuple[str, ...]:
+    """The option values that must never appear in a message: secrets, URL passwords."""
+    return tuple(
+        [v for k, v in options.items() if is_secret(k)]
+        + [p for p in map(_url_password, options.values()) if p]
+    )
+
+
+def _url_password(value: str) -> str | None:
+    """The password written into a URL option (``redis://user:pw@host``), if any."""
+    if "://" not in value or "@" not in value:
+        return None
+    try:
+        return urlsplit(value).password
+    except ValueError:
+        return None

@@ -1,7 +1,7 @@
 """Writers for services whose OpenDAL writer lacks something fsspec's files need.
 
-Both look like OpenDAL's async file writer (``write``, ``close``), so the file
-classes never need to know which one they hold.
+Both look like the backend's writer (``await write``, ``await close``), so the
+file classes never need to know which one they hold.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ class OneShotWriter:
     held in memory until ``close``; that is the price of such a service.
     """
 
-    def __init__(self, op: Any, key: str, options: dict[str, Any]) -> None:
-        self._op = op
-        self._key = key
+    def __init__(self, backend: Any, name: str, creating: bool, options: dict[str, Any]) -> None:
+        self._backend = backend
+        self._name = name
+        self._creating = creating
         self._options = options
         self._blocks: list[bytes] = []
 
@@ -40,7 +41,7 @@ class OneShotWriter:
     async def close(self) -> None:
         data = b"".join(self._blocks)
         self._blocks = []
-        await self._op.write(self._key, data, **self._options)
+        await self._backend.write(self._name, data, creating=self._creating, **self._options)
 
 
 class NonEmptyWriter:

@@ -11,8 +11,8 @@ import os
 import re
 from glob import has_magic
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
+import fsspec.asyn
 from fsspec.asyn import AsyncFileSystem, _run_coros_in_chunks
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback, NoOpCallback
 from fsspec.spec import make_instance
@@ -20,13 +20,16 @@ from fsspec.utils import stringify_path
 
 from opendalfs import _paths, _ranges
 from opendalfs._aliases import resolve as resolve_aliases
+from opendalfs._backend import Backend
+from opendalfs._capabilities import BLOCKING_CALLS, PROCESS_LOCAL
 from opendalfs._info import directory_info, make_info
 from opendalfs._operators import (
-    PROCESS_LOCAL,
-    Handle,
+    backend_for,
+    config_key,
     fork_error,
-    operator_for,
+    forked_after_use,
     process_local_error,
+    secrets_of,
     service_options,
 )
 from opendalfs._services import is_secret, spec
@@ -38,7 +41,7 @@ from opendalfs._writers import (
     check_count,
     empty_file_error,
 )
-from opendalfs.errors import error_kind, is_timeout, mask, translated
+from opendalfs.errors import mask
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
 logger = logging.getLogger("opendalfs")
@@ -62,7 +65,8 @@ DEFAULT_WRITE_CONCURRENT = 4
 #: Retries of a failure OpenDAL flags temporary, on services reached over a network.
 DEFAULT_RETRIES = 3
 
-#: Keyword arguments of ``pipe_file``/``open`` that OpenDAL stores with an object.
+#: How the sync API may run its calls (see ``sync_driver``).
+SYNC_DRIVERS = ("blocking", "loop")
 
 
 class OpendalFileSystem(AsyncFileSystem):
@@ -87,6 +91,14 @@ class OpendalFileSystem(AsyncFileSystem):
     write_concurrent : int, default 4
         Parts uploaded at once. Memory held by one writing file is bounded by
         about ``write_chunk * (write_concurrent + 2)``.
+    sync_driver : {"blocking", "loop"}, optional
+        How the sync API runs an operation that makes one or a few OpenDAL calls
+        in sequence (``info``, ``cat_file``, ``pipe_file``, ``ls`` …):
+        ``"blocking"`` calls OpenDAL's blocking operator in the caller's thread
+        (no event loop, no thread hop); ``"loop"`` runs it on fsspec's IO loop.
+        The default is ``"blocking"`` on services whose blocking calls release the
+        GIL and end within ``timeout`` (memory, fs, s3, azblob, gcs, webdav, http)
+        and ``"loop"`` elsewhere. Work on many paths always runs on the loop.
     asynchronous, loop, batch_size, use_listings_cache, listings_expiry_time, \
 max_paths, skip_instance_cache
         fsspec's own arguments, with fsspec's meaning.
@@ -146,6 +158,7 @@ max_paths, skip_instance_cache
         use_listings_cache: bool = True,
         listings_expiry_time: float | None = None,
         max_paths: int | None = None,
+        sync_driver: str | None = None,
         **options: Any,
     ) -> None:
         fixed = type(self).scheme
@@ -167,6 +180,15 @@ max_paths, skip_instance_cache
             raise ValueError(
                 f"timeout must be a positive number of seconds or None, not {timeout!r}"
             )
+        if sync_driver is None:
+            sync_driver = "blocking" if scheme in BLOCKING_CALLS else "loop"
+        elif sync_driver not in SYNC_DRIVERS:
+            raise ValueError(f"sync_driver must be 'blocking' or 'loop', not {sync_driver!r}")
+        elif sync_driver == "blocking" and scheme not in BLOCKING_CALLS:
+            raise ValueError(
+                f"sync_driver='blocking' is not available on {scheme}: its blocking calls "
+                "cannot be bounded by the timeout, so its sync API runs on the IO loop"
+            )
         super().__init__(
             asynchronous=asynchronous,
             loop=loop,
@@ -184,6 +206,9 @@ max_paths, skip_instance_cache
         self.timeout = timeout
         self.write_chunk = write_chunk
         self.write_concurrent = write_concurrent
+        self.sync_driver = sync_driver
+        #: Whether the sync twins of single operations run in the caller's thread.
+        self.drives_sync_calls = sync_driver == "blocking" and not asynchronous
         if scheme == "fs":
             options.setdefault("root", "/")
         options = resolve_aliases(scheme, options)
@@ -196,18 +221,22 @@ max_paths, skip_instance_cache
                 raise ValueError(f"{key} must be a single valid name, not {self.container!r}")
         if scheme == "fs":
             _check_fs_root(self._options["root"])
-        self._secrets = tuple(
-            [v for k, v in self._options.items() if is_secret(k)]
-            + [p for p in map(_url_password, self._options.values()) if p]
-        )
+        self._secrets = secrets_of(self._options)
+        self._config_keys: dict[str, tuple] = {}
         if key is None or self.container is not None:
-            self._handle(self.container or "")  # fail now on a bad configuration
+            self._backend(self.container or "")  # fail now on a bad configuration
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
-        """fsspec's IO loop; in a forked child, an error that says what to do instead."""
+        """fsspec's IO loop; in a child forked after OpenDAL ran, an error that says what
+        to do instead (in a child of a parent that never ran it, the child's loop)."""
         if self._pid != os.getpid():
-            raise fork_error(self._pid)
+            parent = forked_after_use()
+            if parent is not None:
+                raise fork_error(parent)
+            if self._loop is not None:
+                self._loop = fsspec.asyn.get_loop()
+            self._pid = os.getpid()
         return self._loop
 
     # -- naming ------------------------------------------------------------
@@ -265,8 +294,14 @@ max_paths, skip_instance_cache
             owner,
         )
 
-    def _handle(self, container: str) -> Handle:
-        """The operator for ``container`` (``""`` for services without containers)."""
+    def _backend(self, container: str) -> Backend:
+        """The backend for ``container`` (``""`` for services without containers)."""
+        key = self._config_keys.get(container)
+        if key is None:
+            key = self._config_key(container)
+        return backend_for(key)
+
+    def _config_key(self, container: str) -> tuple:
         if self._store_process is not None and self._store_process != os.getpid():
             raise process_local_error(self.scheme, self._store_process)
         option = self.spec.container_option
@@ -278,11 +313,10 @@ max_paths, skip_instance_cache
                     f"start the path with the {option} name"
                 )
             options = {**options, option: container}
-        with translated(container or self.scheme, secrets=self._secrets):
-            return operator_for(self.scheme, options, self.retries, self.timeout)
-
-    def _translated(self, name: str, *, creating: bool = False):
-        return translated(name, secrets=self._secrets, creating=creating, service=self.scheme)
+        key = config_key(self.scheme, options, self.retries, self.timeout)
+        if len(self._config_keys) < 64:  # bounded: one instance may reach many buckets
+            self._config_keys[container] = key
+        return key
 
     # -- metadata ----------------------------------------------------------
 
@@ -299,11 +333,7 @@ max_paths, skip_instance_cache
 
     async def _check_container(self, name: str, container: str) -> None:
         """Raise FileNotFoundError (or PermissionError …) unless the container is reachable."""
-        handle = self._handle(container)
-        with self._translated(name):
-            lister = await handle.op.list("/", limit=1)
-            async for _ in lister:
-                break
+        await self._backend(container).list(name, most=1)
 
     def _cached_info(self, name: str) -> dict[str, Any] | None:
         """Info from the parent's cached listing; FileNotFoundError if it proves absence."""
@@ -320,18 +350,15 @@ max_paths, skip_instance_cache
 
     async def _stat(self, name: str, container: str, key: str) -> dict[str, Any]:
         """Stat ``key`` as a file, then as a directory (which may be implied)."""
-        handle = self._handle(container)
-        op = handle.op
+        backend = self._backend(container)
         try:
-            with self._translated(name):
-                return make_info(name, await op.stat(key))
+            return make_info(name, await backend.stat(name))
         except (FileNotFoundError, NotADirectoryError) as exc:
             missing: OSError = exc
-        if not handle.caps.directory_stat:
+        if not backend.caps.directory_stat:
             raise FileNotFoundError(errno.ENOENT, "no such file", name) from missing
         try:
-            with self._translated(name):
-                meta = await op.stat(_paths.as_dir(key))
+            meta = await backend.stat(name, directory=True)
             if meta.is_dir:
                 return make_info(name, meta, is_dir=True)
         except (FileNotFoundError, NotADirectoryError):
@@ -354,8 +381,8 @@ max_paths, skip_instance_cache
         three cases; elsewhere it is ``info``'s stats (two for a missing path).
         """
         name, container, key = self._locate(path)
-        handle = self._handle(container) if key else None
-        if handle is None or not handle.caps.lists_by_prefix:
+        backend = self._backend(container) if key else None
+        if backend is None or not backend.caps.lists_by_prefix:
             info = await self._info_or_none(name)
             return None if info is None else info["type"]
         try:
@@ -364,17 +391,16 @@ max_paths, skip_instance_cache
             return None
         if cached is not None:
             return cached["type"]
-        kinds, seen = set(), 0
         try:
-            with self._translated(name):
-                async for entry in await handle.op.list(key, limit=PROBE_PAGE):
-                    if entry.path in (key, f"{key}/"):
-                        kinds.add("directory" if entry.path.endswith("/") else "file")
-                    seen += 1
-                    if seen == PROBE_PAGE:
-                        break
+            entries = await backend.list(name, directory=False, most=PROBE_PAGE)
         except FileNotFoundError:
             return None  # the bucket itself is missing
+        seen = len(entries)
+        kinds = {
+            "directory" if entry.path.endswith("/") else "file"
+            for entry in entries
+            if entry.path in (key, f"{key}/")
+        }
         if "file" in kinds:
             return "file"  # a file wins over a directory of the same name, as in info
         if kinds or seen < PROBE_PAGE:
@@ -394,7 +420,7 @@ max_paths, skip_instance_cache
         name, container, key = self._locate(path)
         if self.spec.container_option is not None and not container:
             if self.container is None:
-                self._handle("")  # raises: OpenDAL cannot list containers
+                self._backend("")  # raises: OpenDAL cannot list containers
             listing = [directory_info(self.container)]
         else:
             listing = None if refresh else self.dircache.get(name)
@@ -404,24 +430,22 @@ max_paths, skip_instance_cache
 
     async def _list_dir(self, name: str, container: str, key: str) -> list[dict[str, Any]]:
         """List one directory; a file lists as itself, a missing path raises."""
-        handle = self._handle(container)
+        backend = self._backend(container)
         target = _paths.as_dir(key)
-        prefix = f"{container}/" if container else ""
-        infos = []
         generation = self._generation
         try:
-            with self._translated(name):
-                async for entry in await handle.op.list(target):
-                    if entry.path in (target, "/"):
-                        continue  # some services list a directory inside itself
-                    child = prefix + entry.path.rstrip("/")
-                    infos.append(make_info(child, entry.metadata))
+            entries = await backend.list(name)
         except (NotADirectoryError, FileNotFoundError):
-            infos = []
+            entries = []
+        infos = [
+            make_info(backend.name(entry.path), entry.metadata)
+            for entry in entries
+            if entry.path not in (target, "/")  # some services list a directory inside itself
+        ]
         # A file lists as nothing, or on some services (FTP) as a child named like
         # itself; either way its stat settles it.
         lone = (
-            handle.caps.file_lists_as_child
+            backend.caps.file_lists_as_child
             and len(infos) == 1
             and infos[0]["name"] == f"{name}/{_paths.basename(name)}"
         )
@@ -447,8 +471,7 @@ max_paths, skip_instance_cache
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
         name, container, key = self._locate(path)
-        handle = self._handle(container)
-        if handle.caps.recursive_list:
+        if self._backend(container).caps.recursive_list:
             generation = self._generation
             found, both = await self._list_recursive(name, container, key, prefix)
             if found and not prefix and generation == self._generation:
@@ -475,19 +498,19 @@ max_paths, skip_instance_cache
     ) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """Everything below ``name`` (starting with ``prefix``) from one recursive listing,
         and the names that are a file and a directory at once."""
-        handle = self._handle(container)
+        backend = self._backend(container)
         base = f"{key}/" if key else ""
         head = f"{container}/" if container else ""
         found: dict[str, dict[str, Any]] = {}
         both: set[str] = set()
         try:
-            with self._translated(name):
-                async for entry in await handle.op.list(base + prefix, recursive=True):
-                    _add_found(found, entry.path, entry.metadata, base, head, prefix, both)
+            entries = await backend.list(name, prefix=prefix, recursive=True)
         except NotADirectoryError:
             return {}, set()  # ``name`` is a file
         except FileNotFoundError:
             return {}, set()  # its bucket is missing: nothing is below it
+        for entry in entries:
+            _add_found(found, entry.path, entry.metadata, base, head, prefix, both)
         return found, both
 
     def _cache_listings(self, name: str, found: dict[str, dict[str, Any]], both: set[str]) -> None:
@@ -549,9 +572,9 @@ max_paths, skip_instance_cache
         ``if_match=etag`` makes the read fail with ``OSError(ESTALE)`` if the
         object changed, where the service can check it.
         """
-        name, container, key = self._locate(path)
-        handle = self._handle(container)
-        options = _read_options(kwargs, name, handle)
+        name, container, _ = self._locate(path)
+        backend = self._backend(container)
+        options = _read_options(kwargs, name, backend)
         if (start is not None and start < 0) or (end is not None and end < 0):
             size = (await self._info(name))["size"]
             start = _clamp(start, size)
@@ -565,9 +588,9 @@ max_paths, skip_instance_cache
             if (await self._info(name))["type"] != "file":  # a missing file still raises
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
             return b""
-        if handle.caps.reads_directories and not (await self._info(name))["type"] == "file":
+        if backend.caps.reads_directories and not (await self._info(name))["type"] == "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
-        return await self._read_file(name, key, handle, start, end, options)
+        return await self._read_file(name, backend, start, end, options)
 
     async def _cat_ranges(
         self,
@@ -595,7 +618,9 @@ max_paths, skip_instance_cache
                 f"{len(paths)} paths, {len(starts)} starts, {len(ends)} ends"
             )
         if max_gap is None:
-            max_gap = 0 if self.scheme in PROCESS_LOCAL else _ranges.NETWORK_GAP
+            max_gap = _ranges.NETWORK_GAP
+            if not paths or self._backend(self._locate(paths[0])[1]).caps.in_process:
+                max_gap = 0  # nothing to save by reading across a gap in memory
         spans, alone = _ranges.plan(paths, starts, ends, max_gap)
         reads = [self._cat_file(s.path, start=s.start, end=s.end, **kwargs) for s in spans]
         reads += [self._cat_file(paths[i], start=starts[i], end=ends[i], **kwargs) for i in alone]
@@ -620,10 +645,9 @@ max_paths, skip_instance_cache
 
     async def _read_open_file(self, name: str, start: int, end: int, etag: str | None) -> bytes:
         """A range of a file already opened (so known to be a file): no type checks."""
-        _, container, key = self._locate(name)
-        handle = self._handle(container)
-        options = _read_options({"if_match": etag}, name, handle)
-        return await self._read_file(name, key, handle, start, end, options)
+        backend = self._backend(self._locate(name)[1])
+        options = _read_options({"if_match": etag}, name, backend)
+        return await self._read_file(name, backend, start, end, options)
 
     def _streams(self, name: str) -> bool:
         """Whether sequential reads of ``name`` may go through one streaming reader.
@@ -631,43 +655,36 @@ max_paths, skip_instance_cache
         Not where a read must run to the end (FTP): a stream left part way would
         abort a transfer, which is what those services cannot take.
         """
-        return not self._handle(self._locate(name)[1]).caps.reads_to_end
+        return not self._backend(self._locate(name)[1]).caps.reads_to_end
 
     async def _open_reader(self, name: str, start: int, etag: str | None) -> Any:
-        """An OpenDAL reader of ``name`` from ``start`` on: one request, streamed."""
-        _, container, key = self._locate(name)
-        handle = self._handle(container)
-        options = _read_options({"if_match": etag}, name, handle)
-        with self._translated(name):
-            reader = await handle.op.open(key, "rb", **options)
-            if start:
-                await reader.seek(start)
-        return reader
+        """A reader of ``name`` from ``start`` on: one request, streamed."""
+        backend = self._backend(self._locate(name)[1])
+        options = _read_options({"if_match": etag}, name, backend)
+        return await backend.open_reader(name, start, **options)
 
-    async def _read_stream(self, name: str, reader: Any, size: int) -> bytes:
+    async def _read_stream(self, reader: Any, size: int) -> bytes:
         """Up to ``size`` bytes from a reader (fewer only at the end of the file)."""
         chunks = []
-        with self._translated(name):
-            while size > 0:
-                data = await reader.read(size)
-                if not data:
-                    break
-                chunks.append(data)
-                size -= len(data)
+        while size > 0:
+            data = await reader.read(size)
+            if not data:
+                break
+            chunks.append(data)
+            size -= len(data)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _read_file(
         self,
         name: str,
-        key: str,
-        handle: Handle,
+        backend: Backend,
         start: int,
         end: int | None,
         options: dict[str, Any],
     ) -> bytes:
         """A ranged read whose failures say what happened to the file."""
         try:
-            return await self._read(name, key, handle, start, end, options)
+            return await self._read(name, backend, start, end, options)
         except (FileNotFoundError, NotADirectoryError) as exc:
             if await self._isdir(name):
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
@@ -688,8 +705,7 @@ max_paths, skip_instance_cache
     async def _read(
         self,
         name: str,
-        key: str,
-        handle: Handle,
+        backend: Backend,
         start: int,
         end: int | None,
         options: dict[str, Any],
@@ -697,32 +713,31 @@ max_paths, skip_instance_cache
         """One ranged read, clamped at the end of the object.
 
         Services report a range past the end in many ways (RangeNotSatisfied,
-        "reader got too little data", a 416, an FTP error), so such a failure is
-        checked against the object's size: a range past the end is read again
-        within it, anything else re-raised as it was.
+        "reader got too little data", a 416, an FTP error), so a failure that could
+        be one is checked against the object's size: a range past the end is read
+        again within it, anything else re-raised as it was.
         """
         size = None if end is None else end - start
-        if handle.caps.reads_to_end and size is not None:
-            return (await self._read(name, key, handle, start, None, options))[:size]
-        with self._translated(name):
+        if backend.caps.reads_to_end and size is not None:
+            return (await self._read(name, backend, start, None, options))[:size]
+        try:
+            return await backend.read(name, start, size, **options)
+        except OSError as exc:
+            if not _maybe_past_the_end(exc):
+                raise
             try:
-                return await handle.op.read(key, offset=start or None, size=size, **options)
-            except Exception as exc:
-                if error_kind(exc) not in ("RangeNotSatisfied", "Unexpected") or is_timeout(exc):
-                    raise
-                try:
-                    meta = await handle.op.stat(key)
-                except Exception:
-                    raise exc from None  # the stat failing too says nothing about the range
-                if meta.is_dir:
-                    raise IsADirectoryError(errno.EISDIR, "is a directory", name) from exc
-                total = meta.content_length
-                stop = total if end is None else min(end, total)
-                if start < total and stop == (total if end is None else end):
-                    raise  # the range was within the object: a real failure
-                if start >= total:
-                    return b""
-                return await handle.op.read(key, offset=start or None, size=stop - start, **options)
+                meta = await backend.stat(name)
+            except Exception:
+                raise exc from None  # the stat failing too says nothing about the range
+            if meta.is_dir:
+                raise IsADirectoryError(errno.EISDIR, "is a directory", name) from exc
+            total = meta.content_length
+            stop = total if end is None else min(end, total)
+            if start < total and stop == (total if end is None else end):
+                raise  # the range was within the object: a real failure
+            if start >= total:
+                return b""
+            return await backend.read(name, start, stop - start, **options)
 
     # -- writing -----------------------------------------------------------
 
@@ -730,8 +745,8 @@ max_paths, skip_instance_cache
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
     ) -> None:
         creating = _creating(mode, path)
-        name, key, handle, options = await self._prepare_write(path, creating, kwargs)
-        if not value and not handle.caps.write_empty:
+        name, backend, options = await self._prepare_write(path, creating, kwargs)
+        if not value and not backend.caps.write_empty:
             raise empty_file_error(name, self.scheme)
         if not isinstance(value, bytes):
             if not isinstance(value, (bytearray, memoryview)):
@@ -739,14 +754,13 @@ max_paths, skip_instance_cache
                     f"{name}: pipe_file writes bytes-like data, not {type(value).__name__}"
                 )
             value = bytes(value)
-        with self._translated(name, creating=creating):
-            await handle.op.write(key, value, **options)
+        await backend.write(name, value, creating=creating, **options)
         self.invalidate_cache(name)
 
     async def _prepare_write(
         self, path: str, creating: bool, options: dict[str, Any]
-    ) -> tuple[str, str, Handle, dict[str, Any]]:
-        """(name, key, handle, OpenDAL write options) for a write to ``path``.
+    ) -> tuple[str, Backend, dict[str, Any]]:
+        """(name, backend, OpenDAL write options) for a write to ``path``.
 
         A create must not replace an existing object: atomic with ``if_not_exists``
         where the service has it, an existence check first elsewhere (best effort).
@@ -754,16 +768,16 @@ max_paths, skip_instance_cache
         name, container, key = self._locate(path)
         if not key:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name)
-        handle = self._handle(container)
-        if not handle.caps.write:
+        backend = self._backend(container)
+        if not backend.caps.write:
             raise NotImplementedError(f"{name}: {self.scheme} is read-only")
         options = _write_options(options, name)
         if creating:
-            if handle.caps.if_not_exists:
+            if backend.caps.if_not_exists:
                 options["if_not_exists"] = True
             elif await self._exists(name):
                 raise FileExistsError(errno.EEXIST, "file exists", name)
-        return name, key, handle, options
+        return name, backend, options
 
     async def _touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
         """Create an empty file; without ``truncate`` an existing file is left alone.
@@ -807,7 +821,7 @@ max_paths, skip_instance_cache
             raise NotImplementedError(
                 f"{name}: OpenDAL cannot create a {self.spec.container_option}"
             )
-        if not self._handle(container).caps.create_dir and exist_ok:
+        if not self._backend(container).caps.create_dir and exist_ok:
             return  # directories are implied by the keys below them, if at all
         await self._create_dir(name, container, key)
 
@@ -818,19 +832,18 @@ max_paths, skip_instance_cache
         already imply the directory: a copy's files may land first, concurrently.
         """
         _, container, key = self._locate(name)
-        if key and self._handle(container).caps.create_dir:
+        if key and self._backend(container).caps.create_dir:
             await self._create_dir(name, container, key)
 
     async def _create_dir(self, name: str, container: str, key: str) -> None:
         """Create a directory, and check it exists: some services (FTP) report success
         for a directory below a file that they did not create."""
-        handle = self._handle(container)
-        if not handle.caps.create_dir:
+        backend = self._backend(container)
+        if not backend.caps.create_dir:
             raise NotImplementedError(f"{name}: {self.scheme} has no directories to create")
-        with self._translated(name):
-            await handle.op.create_dir(_paths.as_dir(key))
+        await backend.create_dir(name)
         self.invalidate_cache(name)
-        if not await self._dir_exists(name, handle, key):
+        if not await self._dir_exists(name, backend):
             ancestor = _paths.parent(name)
             while ancestor and not await self._isfile(ancestor):
                 ancestor = _paths.parent(ancestor)
@@ -838,25 +851,23 @@ max_paths, skip_instance_cache
                 raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
             raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
 
-    async def _dir_exists(self, name: str, handle: Handle, key: str) -> bool:
-        """Whether the directory ``key/`` exists, whatever a file of the same name does."""
+    async def _dir_exists(self, name: str, backend: Backend) -> bool:
+        """Whether the directory ``name/`` exists, whatever a file of the same name does."""
         try:
-            with self._translated(name):
-                return (await handle.op.stat(_paths.as_dir(key))).is_dir
+            return (await backend.stat(name, directory=True)).is_dir
         except (FileNotFoundError, NotADirectoryError):
             return False
 
     # -- deleting ----------------------------------------------------------
 
     async def _rm_file(self, path: str, **kwargs: Any) -> None:
-        name, container, key = self._locate(path)
+        name, container, _ = self._locate(path)
         info = await self._info(name)
         if info["type"] == "directory":
             raise IsADirectoryError(
                 errno.EISDIR, "is a directory; use rmdir or rm(recursive=True)", name
             )
-        with self._translated(name):
-            await self._handle(container).op.delete(key)
+        await self._backend(container).delete(name)
         self.invalidate_cache(name)
 
     async def _rmdir(self, path: str) -> None:
@@ -868,8 +879,7 @@ max_paths, skip_instance_cache
             raise PermissionError(errno.EPERM, "the root cannot be removed", name)
         if await self._ls(name, refresh=True, detail=False):
             raise OSError(errno.ENOTEMPTY, "directory not empty", name)
-        with self._translated(name):
-            await self._handle(container).op.delete(_paths.as_dir(key))
+        await self._backend(container).delete(name, directory=True)
         self.invalidate_cache(name)
 
     async def _rm(
@@ -938,8 +948,8 @@ max_paths, skip_instance_cache
         both exist, or a ``mkdir`` marker ``a/``); elsewhere nothing is below a file.
         """
         _, container, key = self._locate(name)
-        handle = self._handle(container)
-        if not handle.caps.lists_by_prefix:
+        backend = self._backend(container)
+        if not backend.caps.lists_by_prefix:
             return [], []
         found, both = await self._list_recursive(name, container, key, "")
         below = {
@@ -948,7 +958,7 @@ max_paths, skip_instance_cache
         files = [n for n, i in below.items() if i["type"] == "file"]
         # Names that are files and directories at once are directories too.
         dirs = [n for n, i in below.items() if i["type"] == "directory" or n in both]
-        if files or dirs or await self._dir_exists(name, handle, key):
+        if files or dirs or await self._dir_exists(name, backend):
             dirs.append(name)  # the directory of the same name
         return files, dirs
 
@@ -961,12 +971,11 @@ max_paths, skip_instance_cache
         real problem, such as a denied permission, fails again entry by entry.
         """
         _, container, key = self._locate(name)
-        handle = self._handle(container)
-        if not key or not handle.caps.delete_recursive:
+        backend = self._backend(container)
+        if not key or not backend.caps.delete_recursive:
             return False
         try:
-            with self._translated(name):
-                await handle.op.delete(_paths.as_dir(key), recursive=True)
+            await backend.delete(name, directory=True, recursive=True)
         except (FileNotFoundError, PermissionError, NotImplementedError):
             raise
         except OSError as exc:
@@ -980,8 +989,7 @@ max_paths, skip_instance_cache
         _, container, key = self._locate(name)
         if not key:
             return  # a container root stays
-        with self._translated(name):
-            await self._handle(container).op.delete(_paths.as_dir(key) if is_dir else key)
+        await self._backend(container).delete(name, directory=is_dir)
         self.invalidate_cache(name)
 
     def invalidate_cache(self, path: str | None = None) -> None:
@@ -1092,15 +1100,13 @@ max_paths, skip_instance_cache
     async def _has_children(self, name: str) -> bool:
         """Whether anything lies below the file ``name`` (possible on object stores)."""
         _, container, key = self._locate(name)
-        handle = self._handle(container)
-        if not handle.caps.lists_by_prefix:
+        backend = self._backend(container)
+        if not backend.caps.lists_by_prefix:
             return False
         marker = _paths.as_dir(key)
-        with self._translated(name):
-            async for entry in await handle.op.list(marker, limit=2):
-                if entry.path != marker:  # an empty directory of the same name is no tree
-                    return True
-        return False
+        entries = await backend.list(name, most=2)
+        # An empty directory of the same name is no tree.
+        return any(entry.path != marker for entry in entries)
 
     async def _copy_target(self, path1: str, path2: str) -> str:
         """Where fsspec's copy puts the single source ``path1``, given ``path2``.
@@ -1117,7 +1123,7 @@ max_paths, skip_instance_cache
 
     async def _transfer(self, path1: str, path2: str, *, move: bool) -> None:
         """Copy (or with ``move``, rename when possible) one file or directory entry."""
-        name1, container1, key1 = self._locate(path1)
+        name1, container1, _ = self._locate(path1)
         name2, container2, key2 = self._locate(path2)
         info = await self._info(name1)
         if name1 == name2:
@@ -1127,29 +1133,19 @@ max_paths, skip_instance_cache
             return
         if not key2:
             raise IsADirectoryError(errno.EISDIR, "cannot write to the root", name2)
-        source = self._handle(container1)
+        source = self._backend(container1)
         renamed = move and source.caps.rename and container1 == container2
-        with self._translated(name1):
-            if renamed:
-                await source.op.rename(key1, key2)
-            elif container1 == container2 and source.caps.copy:
-                await source.op.copy(key1, key2)
-            else:
-                await self._stream(source, key1, name2)
+        if renamed:
+            await source.rename(name1, name2)
+        elif container1 == container2 and source.caps.copy:
+            await source.copy(name1, name2)
+        else:
+            writer = await self._open_writer(name2, "wb")
+            await source.copy_into(name1, writer, STREAM_CHUNK)
+            await writer.close()
         self.invalidate_cache(name2)
         if renamed:
             self.invalidate_cache(name1)
-
-    async def _stream(self, source: Handle, key1: str, name2: str) -> None:
-        """Copy through this process, a chunk at a time, into ``name2``'s writer."""
-        reader = await source.op.open(key1, "rb")
-        try:
-            writer = await self._open_writer(name2, "wb")
-            while chunk := await reader.read(STREAM_CHUNK):
-                await writer.write(chunk)
-            await writer.close()
-        finally:
-            await reader.close()
 
     # -- local transfers ---------------------------------------------------
 
@@ -1163,13 +1159,13 @@ max_paths, skip_instance_cache
         one, a directory is recognised when its read fails. Local disk I/O runs in a
         worker thread so it overlaps the network.
         """
-        name, container, key = self._locate(rpath)
+        name, container, _ = self._locate(rpath)
         if await asyncio.to_thread(os.path.isdir, lpath):
             return
-        handle = self._handle(container)
+        backend = self._backend(container)
         info = self._cached_info(name)  # FileNotFoundError if the cache proves absence
         reports = not isinstance(callback, NoOpCallback)  # a progress bar wants the size
-        if info is None and (reports or handle.caps.reads_directories):
+        if info is None and (reports or backend.caps.reads_directories):
             info = await self._info(name)
         if info is not None and info["type"] == "directory":
             await asyncio.to_thread(os.makedirs, lpath, exist_ok=True)
@@ -1178,14 +1174,13 @@ max_paths, skip_instance_cache
             callback.set_size(info["size"])
         local = await asyncio.to_thread(open, lpath, "wb")
         try:
-            with self._translated(name):
-                reader = await handle.op.open(key, "rb")
-                try:
-                    while chunk := await reader.read(STREAM_CHUNK):
-                        await asyncio.to_thread(local.write, chunk)
-                        callback.relative_update(len(chunk))
-                finally:
-                    await reader.close()
+            reader = await backend.open_reader(name)
+            try:
+                while chunk := await reader.read(STREAM_CHUNK):
+                    await asyncio.to_thread(local.write, chunk)
+                    callback.relative_update(len(chunk))
+            finally:
+                await reader.close()
             await asyncio.to_thread(local.close)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             local.close()
@@ -1217,11 +1212,10 @@ max_paths, skip_instance_cache
         callback.set_size(size)
         with open(lpath, "rb") as local:  # noqa: ASYNC230 - opening is instant; reads go to a thread
             writer = await self._open_writer(name, "xb" if creating else "wb", **kwargs)
-            with self._translated(name, creating=creating):
-                while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
-                    await writer.write(chunk)
-                    callback.relative_update(len(chunk))
-                await writer.close()
+            while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
+                await writer.write(chunk)
+                callback.relative_update(len(chunk))
+            await writer.close()
         self.invalidate_cache(name)
 
     # -- files -------------------------------------------------------------
@@ -1278,29 +1272,25 @@ max_paths, skip_instance_cache
         service. ``options`` are OpenDAL write options (``content_type`` …).
         """
         creating = mode == "xb"
-        name, key, handle, options = await self._prepare_write(path, creating, options)
-        if handle.caps.write_multi:
+        name, backend, options = await self._prepare_write(path, creating, options)
+        caps = backend.caps
+        if caps.write_multi:
             options["chunk"] = chunk or self.write_chunk
             options["concurrent"] = concurrent or self.write_concurrent
         old = await self._info_or_none(name) if mode == "ab" else None
         if old is not None and old["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
-        with self._translated(name, creating=creating):
-            if old is not None and handle.caps.append:
-                writer = await handle.op.open(key, "wb", append=True, **options)
-            elif not handle.caps.write_streams:
-                writer = OneShotWriter(handle.op, key, options)
-            else:
-                writer = await handle.op.open(key, "wb", **options)
-            if not handle.caps.write_empty:
-                writer = NonEmptyWriter(writer, name, self.scheme)
-            if old is not None and not handle.caps.append:
-                reader = await handle.op.open(key, "rb")
-                try:
-                    while chunk_data := await reader.read(STREAM_CHUNK):
-                        await writer.write(chunk_data)
-                finally:
-                    await reader.close()
+        writer: Any
+        if old is not None and caps.append:
+            writer = await backend.open_writer(name, append=True, **options)
+        elif not caps.write_streams:
+            writer = OneShotWriter(backend, name, creating, options)
+        else:
+            writer = await backend.open_writer(name, creating=creating, **options)
+        if not caps.write_empty:
+            writer = NonEmptyWriter(writer, name, self.scheme)
+        if old is not None and not caps.append:
+            await backend.copy_into(name, writer, STREAM_CHUNK)
         return writer
 
     # -- everything else ---------------------------------------------------
@@ -1318,15 +1308,13 @@ max_paths, skip_instance_cache
         raise NotImplementedError(f"{info['name']}: OpenDAL does not report creation times")
 
     async def _sign(self, path: str, expiration: int = 100, **kwargs: Any) -> str:
-        name, container, key = self._locate(path)
-        handle = self._handle(container)
-        if not handle.caps.presign_read:
+        name, container, _ = self._locate(path)
+        backend = self._backend(container)
+        if not backend.caps.presign_read:
             raise NotImplementedError(f"{name}: {self.scheme} cannot presign URLs")
         if isinstance(expiration, bool) or not isinstance(expiration, int) or expiration < 1:
             raise ValueError(f"{name}: expiration must be whole seconds >= 1, not {expiration!r}")
-        with self._translated(name):
-            request = await handle.op.presign_read(key, expiration)
-        return request.url
+        return await backend.presign_read(name, expiration)
 
     async def _ukey(self, path: str) -> str:
         """A hex key that changes whenever the file's content does.
@@ -1340,7 +1328,7 @@ max_paths, skip_instance_cache
         info = await self._info(name)
         parts = [info["name"], info["type"], info["size"], info.get("version")]
         modified = info.get("last_modified")
-        if self._handle(container).caps.content_etags and info.get("etag"):
+        if self._backend(container).caps.content_etags and info.get("etag"):
             parts.append(info["etag"])
         elif modified is not None and modified.microsecond:
             parts.append(modified)
@@ -1364,6 +1352,7 @@ def _unpickle_in_process_store(
         return make_instance(cls, args, kwargs)
     fs = cls(*args, **{**kwargs, "skip_instance_cache": True})
     fs._store_process = owner
+    fs._config_keys.clear()  # each later call checks the process again
     return fs
 
 
@@ -1374,20 +1363,19 @@ def _strip(path: Any, scheme: str | None) -> Any:
     return _paths.normalize(_paths.strip_scheme(stringify_path(path), scheme))
 
 
-def _url_password(value: str) -> str | None:
-    """The password written into a URL option (``redis://user:pw@host``), if any."""
-    if "://" not in value or "@" not in value:
-        return None
-    try:
-        return urlsplit(value).password
-    except ValueError:
-        return None
-
-
 def _check_fs_root(root: str) -> None:
     """An ``fs`` root must be a directory (or not exist yet: OpenDAL creates it)."""
     if os.path.exists(root) and not os.path.isdir(root):
         raise ValueError(f"fs root {root!r} is not a directory")
+
+
+def _maybe_past_the_end(exc: OSError) -> bool:
+    """Whether a failed read may have asked for a range past the end of the object.
+
+    Services say so with RangeNotSatisfied (EINVAL) or an unexpected error (EIO);
+    never with a timeout, a busy answer or a lost connection.
+    """
+    return type(exc) is OSError and exc.errno in (errno.EINVAL, errno.EIO)
 
 
 def _clamp(offset: int | None, size: int) -> int | None:
@@ -1397,13 +1385,13 @@ def _clamp(offset: int | None, size: int) -> int | None:
     return max(0, size + offset)
 
 
-def _read_options(kwargs: dict[str, Any], name: str, handle: Handle) -> dict[str, Any]:
+def _read_options(kwargs: dict[str, Any], name: str, backend: Backend) -> dict[str, Any]:
     """The OpenDAL read options in ``kwargs``; conditions the service cannot check are dropped."""
     unknown = set(kwargs) - {"if_match", "version"}
     if unknown:
         raise TypeError(f"{name}: unexpected read option(s) {', '.join(sorted(unknown))}")
     options = {k: v for k, v in kwargs.items() if v is not None}
-    if not handle.caps.read_if_match:
+    if not backend.caps.read_if_match:
         options.pop("if_match", None)
     return options
 

@@ -97,7 +97,7 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _masked_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
+def masked_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
     """``exc``, or a copy whose message hides the secrets it quotes (a SAS token in a URL).
 
     The original OpenDAL error is kept as ``__cause__`` for debugging, and
@@ -176,4 +176,4 @@ def translated(
         if error_kind(exc) is None:
             raise
         error = translate(exc, path, secrets=secrets, creating=creating, service=service)
-        raise error from _masked_cause(exc, secrets)
+        raise error from masked_cause(exc, secrets)

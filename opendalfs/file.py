@@ -11,7 +11,7 @@ from fsspec.asyn import AbstractAsyncStreamedFile
 from fsspec.spec import AbstractBufferedFile
 
 from opendalfs._cache import SequentialCache
-from opendalfs._sync import run_blocking
+from opendalfs._sync import drive, run_blocking
 from opendalfs._writers import WRITE_OPTIONS, check_count
 
 if TYPE_CHECKING:
@@ -88,14 +88,12 @@ class _Upload:
 
     async def _write_block(self, data: bytes) -> None:
         if data:
-            with self.fs._translated(self.path):
-                await self._writer.write(data)
+            await self._writer.write(data)
 
-    async def _finish(self, creating: bool) -> None:
+    async def _finish(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            with self.fs._translated(self.path, creating=creating):
-                await writer.close()
+            await writer.close()
             self.fs.invalidate_cache(self.path)
 
     def discard(self) -> None:
@@ -131,7 +129,7 @@ class _Download:
                 await self._drop_reader()
                 self._reader = await self.fs._open_reader(self.path, start, self._etag())
                 self._reader_at = start
-            data = await self.fs._read_stream(self.path, self._reader, end - start)
+            data = await self.fs._read_stream(self._reader, end - start)
         except OSError as exc:
             await self._drop_reader()
             if isinstance(exc, TimeoutError):
@@ -194,7 +192,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         return self._run(self._read_range, start, end)
 
     def close(self) -> None:
-        if getattr(self, "_reader", None) is not None and not self.fs.loop.is_closed():
+        if getattr(self, "_reader", None) is not None and (
+            self.fs.drives_sync_calls or not self.fs.loop.is_closed()
+        ):
             self._run(self._drop_reader)
         super().close()
 
@@ -247,14 +247,18 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
 
     def commit(self) -> None:
         """Finish the upload: the object becomes visible now."""
-        self._run(self._finish, self.mode == "xb")
+        self._run(self._finish)
 
     def _run(self, method: Any, *args: Any) -> Any:
-        """Run an async method on fsspec's IO loop, where OpenDAL's futures must start.
+        """Run one of the async methods both file classes share, by the filesystem's driver.
 
-        Through the filesystem's own runner, which lets a timeout through with its
-        path (fsspec's ``sync`` would replace it with an empty ``FSTimeoutError``).
+        In the caller's thread against the blocking operator where the filesystem
+        drives its sync calls so; else on fsspec's IO loop, through a runner that
+        lets a timeout through with its path (fsspec's ``sync`` would replace it
+        with an empty ``FSTimeoutError``).
         """
+        if self.fs.drives_sync_calls:
+            return drive(method(*args))
         return run_blocking(self.fs.loop, method(*args))
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
@@ -322,7 +326,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
     async def _upload_chunk(self, final: bool = False) -> bool:
         await self._write_block(self.buffer.getvalue())
         if final:
-            await self._finish(self._creating)
+            await self._finish()
         return True
 
     async def __aexit__(self, exc_type: Any, *exc: Any) -> None:

@@ -6,6 +6,7 @@ the fixtures say what the service can do, so the same test body runs everywhere.
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from opendalfs import OpendalFileSystem
-from opendalfs._operators import Capabilities, Handle
+from opendalfs._capabilities import Capabilities
 
 # Property tests: a fixed, repeatable budget under CI; HYPOTHESIS_PROFILE=soak for more.
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
@@ -50,7 +51,7 @@ class Service:
 
     def caps(self, fs: OpendalFileSystem) -> Capabilities:
         """What the operator behind this service's test container can do."""
-        return fs._handle(self.container).caps
+        return fs._backend(self.container).caps
 
 
 #: What each service under test is, beyond its connection options.
@@ -211,12 +212,19 @@ def root(fs: OpendalFileSystem, service: Service) -> Iterator[str]:
 
 
 class CountingOperator:
-    """Forwards to a real AsyncOperator and counts the calls made to it, by method."""
+    """Forwards to a real OpenDAL operator (either face) and counts the calls, by method.
 
-    def __init__(self, op: Any) -> None:
+    The async and the blocking face of one backend share ``calls`` and ``log``.
+    """
+
+    def __init__(self, op: Any, calls: dict[str, int] | None = None, log: list | None = None):
         self._op = op
-        self.calls: dict[str, int] = {}
-        self.log: list[tuple[str, tuple, dict[str, Any]]] = []
+        self.calls: dict[str, int] = {} if calls is None else calls
+        self.log: list[tuple[str, tuple, dict[str, Any]]] = [] if log is None else log
+
+    def twin(self, op: Any) -> CountingOperator:
+        """A counter of ``op`` that adds to this one's counts."""
+        return CountingOperator(op, self.calls, self.log)
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._op, name)
@@ -226,9 +234,12 @@ class CountingOperator:
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] = self.calls.get(name, 0) + 1
             self.log.append((name, args, kwargs))
-            if name == "open":
-                return self._opened(target(*args, **kwargs))
-            return target(*args, **kwargs)
+            result = target(*args, **kwargs)
+            if name != "open":
+                return result
+            if inspect.isawaitable(result):
+                return self._opened(result)
+            return CountingFile(result, self.log)
 
         return counted
 
@@ -246,8 +257,15 @@ class CountingFile:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 
-    async def read(self, *args: Any) -> bytes:
-        data = await self._file.read(*args)
+    def read(self, *args: Any) -> Any:
+        result = self._file.read(*args)
+        if not inspect.isawaitable(result):
+            self._log.append(("stream_read", args, {"got": len(result)}))
+            return result
+        return self._logged(result, args)
+
+    async def _logged(self, reading: Any, args: tuple) -> bytes:
+        data = await reading
         self._log.append(("stream_read", args, {"got": len(data)}))
         return data
 
@@ -256,8 +274,14 @@ class CountingFile:
 def counting(
     fs: OpendalFileSystem, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> CountingOperator:
-    """Count every OpenDAL call ``fs`` makes from here on (one operator per test)."""
-    real = fs._handle(service.container)
-    proxy = CountingOperator(real.op)
-    monkeypatch.setattr(fs, "_handle", lambda container: Handle(proxy, real.caps))
-    return proxy
+    """Count every OpenDAL call ``fs`` makes from here on, by either driver."""
+    real = fs._backend(service.container)
+    counters: list[CountingOperator] = []
+
+    def wrap(op: Any) -> CountingOperator:
+        counters.append(counters[0].twin(op) if counters else CountingOperator(op))
+        return counters[-1]
+
+    counted = real.wrapped(wrap)
+    monkeypatch.setattr(fs, "_backend", lambda container: counted)
+    return counters[0]

@@ -14,12 +14,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 from opendal import exceptions as odx
 
 from opendalfs import OpendalFileSystem
-from opendalfs._guard import GuardedOperator, bounded
+from opendalfs._backend import Backend
+from opendalfs._guard import GRACE, bounded
 from opendalfs.errors import (
     OPENDAL_ERRORS,
     OperationTimeout,
@@ -488,10 +490,35 @@ async def test_the_deadline_leaves_answers_and_other_cancellations_alone():
         await bounded(cancelled, 5, "read k")
 
 
-def test_every_operator_call_carries_the_deadline():
-    fs = OpendalFileSystem("memory", timeout=7)
-    assert isinstance(fs._handle("").op, GuardedOperator)
-    assert not isinstance(OpendalFileSystem("memory", timeout=None)._handle("").op, GuardedOperator)
+class _NeverAnswers:
+    """An async OpenDAL face whose every call returns a future that never completes."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: asyncio.get_running_loop().create_future()
+
+
+async def test_every_operator_call_carries_the_deadline():
+    real = OpendalFileSystem("fs", root="/", timeout=7)._backend("")
+    assert real.deadline == 7 + GRACE
+    assert OpendalFileSystem("fs", root="/", timeout=None)._backend("").deadline is None
+    never = Backend(_NeverAnswers(), real.caps, scheme="fs", deadline=0.05)
+    calls = {
+        "stat": never.stat("k"),
+        "read": never.read("k", 0, None),
+        "write": never.write("k", b"x"),
+        "delete": never.delete("k"),
+        "create_dir": never.create_dir("d"),
+        "copy": never.copy("k", "k2"),
+        "rename": never.rename("k", "k2"),
+        "presign_read": never.presign_read("k", 60),
+        "list": never.list("d"),
+        "open_reader": never.open_reader("k"),
+        "open_writer": never.open_writer("k"),
+    }
+    for what, call in calls.items():
+        with pytest.raises(OperationTimeout, match=r"no answer within 0\.05 s") as caught:
+            await asyncio.wait_for(call, 5)
+        assert caught.value.filename.endswith((" k", " d")), what
 
 
 def test_a_busy_answer_without_a_body_is_ebusy():

@@ -444,7 +444,7 @@ def test_skip_instance_cache_shares_the_store(memory_dir):
     assert other is not fs
     fs.pipe_file(f"{memory_dir}/a", b"shared")
     assert other.cat_file(f"{memory_dir}/a") == b"shared"
-    assert other._handle("").op is fs._handle("").op
+    assert other._backend("").op is fs._backend("").op
 
 
 # -- containers (s3) need no server --------------------------------------------------------
@@ -494,8 +494,8 @@ def test_url_to_fs_gives_the_s3_class_and_full_name():
 
 
 def test_one_operator_per_bucket(s3):
-    assert s3._handle("b1") is s3._handle("b1")
-    assert s3._handle("b1").op is not s3._handle("b2").op
+    assert s3._backend("b1") is s3._backend("b1")
+    assert s3._backend("b1").op is not s3._backend("b2").op
 
 
 def test_bucket_option_restricts_to_that_bucket():

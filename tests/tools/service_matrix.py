@@ -8,7 +8,7 @@ the table. ``tests/test_service_matrix.py`` measures each service again and fail
 while the committed file says something else.
 
 An operation is classified from what happened, and only then from the service's
-capabilities (``fs._handle(container).caps``):
+capabilities (``fs._backend(container).caps``):
 
 - ``native``: it worked and opendalfs did it with the matching OpenDAL operation;
 - ``emulated``: it worked, and opendalfs did it another way (the note says how);
@@ -197,9 +197,9 @@ class _Probe:
         self.seed = seed
         self.known_gaps = known_gaps
         _, container, _ = fs._locate(root)
-        handle = fs._handle(container)
-        self.caps = handle.caps
-        self.raw = handle.op.capability()
+        backend = fs._backend(container)
+        self.caps = backend.caps
+        self.raw = backend.op.capability()
         self.local = Path()
         self.random = random.Random(service)
 

@@ -10,6 +10,7 @@ chunk and the shard's index, not the shard.
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from pathlib import Path
@@ -27,7 +28,7 @@ from zarr.errors import ZarrUserWarning
 from zarr.storage import FsspecStore
 
 from opendalfs import OpendalFileSystem
-from opendalfs._operators import Handle
+from opendalfs._backend import Backend
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
@@ -48,11 +49,16 @@ class ReadCountingFileSystem(OpendalFileSystem):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.reads: list[tuple[str, int | None, int | None, int]] = []
+        self._recorded: dict[str, Backend] = {}
         super().__init__(*args, **kwargs)
 
-    def _handle(self, container: str) -> Handle:
-        handle = super()._handle(container)
-        return Handle(_ReadRecorder(handle.op, container, self.reads), handle.caps)
+    def _backend(self, container: str) -> Backend:
+        if container not in self._recorded:
+            real = super()._backend(container)
+            self._recorded[container] = real.wrapped(
+                lambda op: _ReadRecorder(op, container, self.reads)
+            )
+        return self._recorded[container]
 
 
 class _ReadRecorder:
@@ -64,12 +70,22 @@ class _ReadRecorder:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._op, name)
 
-    async def read(self, key: str, **options: Any) -> Any:
-        data = await self._op.read(key, **options)
+    def read(self, key: str, **options: Any) -> Any:
+        reading = self._op.read(key, **options)
+        if not inspect.isawaitable(reading):
+            self._record(key, options, reading)
+            return reading
+        return self._recorded(key, options, reading)
+
+    async def _recorded(self, key: str, options: dict[str, Any], reading: Any) -> Any:
+        data = await reading
+        self._record(key, options, data)
+        return data
+
+    def _record(self, key: str, options: dict[str, Any], data: bytes) -> None:
         self._reads.append(
             (self._prefix + key, options.get("offset"), options.get("size"), len(data))
         )
-        return data
 
 
 @on_services

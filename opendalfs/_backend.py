@@ -1,0 +1,320 @@
+"""The one place that calls OpenDAL: an operator, its capabilities, errors and deadlines.
+
+Every OpenDAL call opendalfs makes goes through a :class:`Backend`, one per
+operator (a configuration and, on services with containers, one container). It
+turns fsspec names into OpenDAL paths, translates OpenDAL's errors into builtin
+exceptions that name the path the user gave, and bounds each call by the
+filesystem's ``timeout``.
+
+A backend runs in one of two modes, chosen by whoever drives the coroutine:
+
+- **async** (the default): it awaits ``opendal.AsyncOperator``, with an
+  asyncio-side deadline beside OpenDAL's TimeoutLayer;
+- **blocking** (:func:`opendalfs._sync.drive` sets it): it calls the same
+  operator's blocking face, ``AsyncOperator.to_operator()``, which shares the
+  store and connection pool, and returns at once, so the coroutine that awaits
+  it never suspends. Blocking listings hold the GIL in opendal 0.47.12, so on
+  services reached over a network a listing in blocking mode still runs on
+  fsspec's IO loop; every other blocking call releases the GIL while it waits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import opendal
+
+from opendalfs import _paths
+from opendalfs._capabilities import Capabilities
+from opendalfs._guard import bounded
+from opendalfs._sync import blocking_mode, run_on_io_loop
+from opendalfs.errors import OPENDAL_ERRORS, error_kind, masked_cause, translate
+
+#: What a call may raise that :func:`translate` knows: OpenDAL's classes, and the bare
+#: ``OSError`` its file objects raise with the error kind at the start of the text.
+_CAUGHT = (*OPENDAL_ERRORS, OSError)
+
+
+class _RuntimeState:
+    """Whether OpenDAL's Rust runtime has run in this process (fork safety needs it).
+
+    Building an operator starts nothing; the first async call, or building the
+    blocking face, starts the runtime, whose threads a forked child lacks.
+    """
+
+    started = False
+
+
+runtime = _RuntimeState()
+
+
+class Backend:
+    """The door to one OpenDAL operator, for both drivers.
+
+    Methods take fsspec names (``bucket/dir/key``) and return awaitables; in
+    blocking mode those are already complete. ``directory=True`` addresses the
+    directory form of a name (``dir/``).
+    """
+
+    def __init__(
+        self,
+        op: opendal.AsyncOperator,
+        caps: Capabilities,
+        *,
+        scheme: str,
+        container: str = "",
+        secrets: tuple[str, ...] = (),
+        deadline: float | None = None,
+        blocking_face: Any = None,
+    ) -> None:
+        self.op = op
+        self.caps = caps
+        self.scheme = scheme
+        self.container = container
+        self.secrets = secrets
+        self.deadline = deadline
+        self._cut = len(container) + 1 if container else 0
+        self._blocking_face = blocking_face
+        self._face_lock = threading.Lock()
+
+    def wrapped(self, wrap: Callable[[Any], Any]) -> Backend:
+        """The same backend with both operator faces passed through ``wrap`` (tests count calls)."""
+        return Backend(
+            wrap(self.op),
+            self.caps,
+            scheme=self.scheme,
+            container=self.container,
+            secrets=self.secrets,
+            deadline=self.deadline,
+            blocking_face=wrap(self.blocking_face()),
+        )
+
+    def blocking_face(self) -> Any:
+        """The blocking ``opendal.Operator`` over the same store, built on first use.
+
+        Built lazily because building it starts OpenDAL's runtime: an instance
+        only constructed before a fork must still work in the child.
+        """
+        face = self._blocking_face
+        if face is None:
+            with self._face_lock:
+                face = self._blocking_face
+                if face is None:
+                    runtime.started = True
+                    face = self._blocking_face = self.op.to_operator()
+        return face
+
+    # -- names -------------------------------------------------------------
+
+    def key(self, name: str) -> str:
+        """The OpenDAL path of the fsspec name ``name`` (``""`` for the root)."""
+        return name[self._cut :]
+
+    def name(self, path: str) -> str:
+        """The fsspec name of an OpenDAL path listed by this backend."""
+        path = path.rstrip("/")
+        return f"{self.container}/{path}" if self.container and path else path or self.container
+
+    def _path(self, name: str, directory: bool) -> str:
+        key = name[self._cut :]
+        return _paths.as_dir(key) if directory else key
+
+    # -- the choke point ---------------------------------------------------
+
+    async def _call(
+        self, method: str, name: str, *args: Any, creating: bool = False, **options: Any
+    ) -> Any:
+        """Run one operator method in the current mode, with errors translated for ``name``."""
+        try:
+            if blocking_mode():
+                return getattr(self.blocking_face(), method)(*args, **options)
+            return await self._async_call(method, name, *args, **options)
+        except _CAUGHT as exc:
+            raise self._translated(exc, name, creating) from masked_cause(exc, self.secrets)
+
+    def _async_call(self, method: str, name: str, *args: Any, **options: Any) -> Awaitable[Any]:
+        runtime.started = True
+        future = getattr(self.op, method)(*args, **options)
+        if self.deadline is None:
+            return future
+        return bounded(future, self.deadline, f"{method} {name}")
+
+    def _translated(self, exc: BaseException, name: str, creating: bool) -> BaseException:
+        if error_kind(exc) is None:
+            return exc  # ours (a deadline's OperationTimeout) or not OpenDAL's: as it is
+        return translate(exc, name, secrets=self.secrets, creating=creating, service=self.scheme)
+
+    # -- operations ----------------------------------------------------------
+
+    def stat(self, name: str, *, directory: bool = False) -> Awaitable[Any]:
+        return self._call("stat", name, self._path(name, directory))
+
+    def read(self, name: str, offset: int, size: int | None, **options: Any) -> Awaitable[bytes]:
+        """Bytes from ``offset``, ``size`` of them (None: to the end)."""
+        path = self._path(name, False)
+        return self._call("read", name, path, offset=offset or None, size=size, **options)
+
+    def write(self, name: str, data: bytes, *, creating: bool = False, **options: Any) -> Any:
+        path = self._path(name, False)
+        return self._call("write", name, path, data, creating=creating, **options)
+
+    def delete(self, name: str, *, directory: bool = False, recursive: bool = False) -> Any:
+        path = self._path(name, directory)
+        if recursive:
+            return self._call("delete", name, path, recursive=True)
+        return self._call("delete", name, path)
+
+    def create_dir(self, name: str) -> Awaitable[None]:
+        return self._call("create_dir", name, self._path(name, True))
+
+    def copy(self, source: str, target: str) -> Awaitable[None]:
+        """A server-side copy within this backend; errors name the source."""
+        return self._call("copy", source, self._path(source, False), self._path(target, False))
+
+    def rename(self, source: str, target: str) -> Awaitable[None]:
+        return self._call("rename", source, self._path(source, False), self._path(target, False))
+
+    async def presign_read(self, name: str, expiration: int) -> str:
+        """A presigned GET URL; async only (the blocking face cannot presign)."""
+        try:
+            request = await self._async_call(
+                "presign_read", name, self._path(name, False), expiration
+            )
+        except _CAUGHT as exc:
+            raise self._translated(exc, name, False) from masked_cause(exc, self.secrets)
+        return request.url
+
+    async def list(
+        self,
+        name: str,
+        *,
+        directory: bool = True,
+        prefix: str = "",
+        recursive: bool = False,
+        most: int | None = None,
+    ) -> list[Any]:
+        """OpenDAL entries below ``name`` (its ``dir/`` form, or with ``directory=False``
+        every path that starts with the name), at most ``most`` of them.
+
+        ``prefix`` narrows a directory listing to the children starting with it.
+        """
+        key = self.key(name)
+        path = ((f"{key}/" if key else "") + prefix or "/") if directory else key
+        options: dict[str, Any] = {"recursive": True} if recursive else {}
+        if most is not None:
+            options["limit"] = most
+        try:
+            if not blocking_mode():
+                return await self._list_async(name, path, most, options)
+            if not self.caps.blocking_lists:
+                # The blocking lister holds the GIL while it waits: list on the IO loop.
+                return run_on_io_loop(self._list_async(name, path, most, options))
+            entries = []
+            for entry in self.blocking_face().list(path, **options):
+                entries.append(entry)
+                if most is not None and len(entries) >= most:
+                    break
+            return entries
+        except _CAUGHT as exc:
+            raise self._translated(exc, name, False) from masked_cause(exc, self.secrets)
+
+    async def _list_async(
+        self, name: str, path: str, most: int | None, options: dict[str, Any]
+    ) -> list[Any]:
+        lister = await self._async_call("list", name, path, **options)
+        entries = []
+        what = f"list {name}"
+        while most is None or len(entries) < most:
+            step = lister.__anext__()
+            if self.deadline is not None:
+                step = bounded(step, self.deadline, what)
+            try:
+                entry = await step
+            except StopAsyncIteration:
+                break
+            entries.append(entry)
+        return entries
+
+    async def open_reader(self, name: str, offset: int = 0, **options: Any) -> Reader:
+        """A streaming reader of ``name`` from ``offset`` on (one request)."""
+        blocking = blocking_mode()
+        file = await self._call("open", name, self._path(name, False), "rb", **options)
+        reader = Reader(self, name, file, blocking)
+        if offset:
+            try:
+                await reader.seek(offset)
+            except BaseException:
+                await reader.close()
+                raise
+        return reader
+
+    async def open_writer(self, name: str, *, creating: bool = False, **options: Any) -> Writer:
+        """OpenDAL's writer for ``name``; the object appears when it is closed."""
+        blocking = blocking_mode()
+        path = self._path(name, False)
+        file = await self._call("open", name, path, "wb", creating=creating, **options)
+        return Writer(self, name, file, blocking, creating)
+
+    async def copy_into(self, name: str, writer: Any, chunk: int) -> None:
+        """Stream ``name`` into ``writer`` (another backend's), ``chunk`` bytes a step."""
+        reader = await self.open_reader(name)
+        try:
+            while data := await reader.read(chunk):
+                await writer.write(data)
+        finally:
+            await reader.close()
+
+
+class _OpenFile:
+    """An OpenDAL file object used in the mode it was opened in, whatever the caller's."""
+
+    def __init__(self, backend: Backend, name: str, file: Any, blocking: bool) -> None:
+        self._backend = backend
+        self.name = name
+        self._file = file
+        self._blocking = blocking
+
+    async def _file_call(self, method: str, *args: Any, creating: bool = False) -> Any:
+        backend = self._backend
+        try:
+            result = getattr(self._file, method)(*args)
+            if self._blocking:
+                return result
+            if backend.deadline is None:
+                return await result
+            return await bounded(result, backend.deadline, f"{method} {self.name}")
+        except _CAUGHT as exc:
+            raise backend._translated(exc, self.name, creating) from masked_cause(
+                exc, backend.secrets
+            )
+
+
+class Reader(_OpenFile):
+    """A streaming reader: ``await read(size)``, ``await seek(offset)``, ``await close()``."""
+
+    def read(self, size: int) -> Awaitable[bytes]:
+        return self._file_call("read", size)
+
+    def seek(self, offset: int) -> Awaitable[int]:
+        return self._file_call("seek", offset)
+
+    def close(self) -> Awaitable[None]:
+        return self._file_call("close")
+
+
+class Writer(_OpenFile):
+    """OpenDAL's writer: ``await write(data)``, ``await close()`` (which stores the object)."""
+
+    def __init__(
+        self, backend: Backend, name: str, file: Any, blocking: bool, creating: bool
+    ) -> None:
+        super().__init__(backend, name, file, blocking)
+        self._creating = creating
+
+    def write(self, data: bytes) -> Awaitable[Any]:
+        return self._file_call("write", data, creating=self._creating)
+
+    def close(self) -> Awaitable[None]:
+        return self._file_call("close", creating=self._creating)

@@ -1,0 +1,151 @@
+"""Service facts: what each OpenDAL service does, as opendalfs was shown it does.
+
+OpenDAL's ``capability()`` says what a service claims; the sets here record what
+tests against each service's servers showed instead, and which driver may run its
+calls. :class:`Capabilities` combines both, read once per operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import opendal
+
+from opendalfs._services import spec
+
+#: Services whose data live in the memory of the process that made the operator.
+PROCESS_LOCAL = frozenset({"memory", "dashmap", "moka", "mini-moka"})
+
+#: Services whose blocking calls the sync API may make in the caller's thread: each
+#: call releases the GIL while it waits and ends within the TimeoutLayer's bound, as
+#: the fault tests showed on S3 (a reset, 503s, a stopped and a silent server). The
+#: rest (FTP and the pooled database and key-value clients: Redis, PostgreSQL,
+#: MySQL, SQLite …) keep their sync API on fsspec's IO loop, where the asyncio-side
+#: deadline bounds a call that the TimeoutLayer did not end (seen on FTP and MySQL
+#: once OpenDAL's connection pool had timed out).
+BLOCKING_CALLS = PROCESS_LOCAL | frozenset({"fs", "s3", "azblob", "gcs", "webdav", "http"})
+
+#: Services whose blocking lister may run in the caller's thread. opendal 0.47.12's
+#: blocking lister holds the GIL while it waits, which only in-process stores and the
+#: local disk can afford; elsewhere a listing runs on the IO loop even in blocking mode.
+BLOCKING_LISTS = PROCESS_LOCAL | frozenset({"fs"})
+
+#: Services that wait on nothing: no layer helps them (no retry can succeed where the
+#: first try failed, no call can hang), and RetryLayer plus TimeoutLayer cost about
+#: 25 µs per call there.
+NO_LAYERS = PROCESS_LOCAL
+
+#: Services whose native append was tested to keep the old bytes on any file. S3
+#: claims append, but S3-compatible servers (moto) silently replace the object;
+#: azblob appends only to append blobs, and ordinary writes make block blobs.
+VERIFIED_APPEND = frozenset({"fs"})
+
+#: Services where OpenDAL's recursive listing and recursive delete cannot be
+#: trusted, so opendalfs walks and deletes directory by directory: on FTP the
+#: emulated recursive listing skips empty directories three levels down, hangs
+#: on a missing directory, and a recursive delete leaves directories behind.
+WALKS_ITSELF = frozenset({"ftp"})
+
+#: Services that list a file, asked for its listing, as a child named like itself.
+FILE_LISTS_AS_CHILD = frozenset({"ftp"})
+
+#: Services where a read must run to the end of the object. OpenDAL's FTP client
+#: aborts a ranged transfer part way, the server answers "426 Transfer aborted",
+#: and that stray answer is read by a later command on the same connection: about
+#: one ranged read in 15 failed, and later writes failed with "226 Transfer
+#: complete". Reading to the end keeps every transfer whole, at the cost of
+#: fetching the rest of the object for each range.
+READS_TO_END = frozenset({"ftp"})
+
+#: Services whose stat of a directory path answers "a directory" without asking
+#: the server (OpenDAL's http), so only files can be known to exist there.
+BLIND_DIRECTORY_STAT = frozenset({"http"})
+
+#: Services whose read of a directory returns a listing page instead of failing
+#: (WebDAV servers answer GET on a collection with HTML), so a read checks first.
+READS_DIRECTORIES = frozenset({"webdav"})
+
+#: Services whose OpenDAL writer takes many writes although ``write_can_multi`` is
+#: false (it gathers them and stores the object on close). Elsewhere such a writer
+#: was seen to refuse the second write (WebDAV, key-value stores), so opendalfs
+#: collects the blocks itself; here that would only add a copy of the whole object.
+GATHERS_WRITES = frozenset({"memory"})
+
+#: Services whose listing of a path without a trailing slash lists every name that
+#: starts with it (``a/b`` lists ``a/b``, ``a/b/``, ``a/b-x`` …), checked on each.
+#: One such listing tells whether a path is a file, a directory or missing, which
+#: otherwise takes two stats (the file, then ``dir/``).
+LISTS_BY_PREFIX = frozenset({"memory", "s3", "azblob", "gcs"})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The operator capabilities that decide how each fsspec operation is carried out."""
+
+    write: bool
+    list: bool
+    recursive_list: bool
+    """OpenDAL's recursive listing is complete (native or emulated)."""
+    copy: bool
+    rename: bool
+    create_dir: bool
+    delete_recursive: bool
+    if_not_exists: bool
+    write_multi: bool
+    """Writes go up in parts (``chunk``/``concurrent`` apply)."""
+    write_streams: bool
+    """OpenDAL's writer takes a write at a time (in parts, or gathered by OpenDAL)."""
+    write_empty: bool
+    presign_read: bool
+    shared: bool
+    read_if_match: bool
+    append: bool
+    """Native appends, only where they were seen to append (not just claimed)."""
+    reads_directories: bool
+    """A read of a directory returns something instead of failing."""
+    directory_stat: bool
+    """A stat of ``dir/`` tells whether the directory exists (not so on http)."""
+    reads_to_end: bool
+    """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
+    file_lists_as_child: bool
+    """A file's listing shows the file as its own child: see FILE_LISTS_AS_CHILD."""
+    content_etags: bool
+    """ETags change with every write (object stores), so they can key a cache."""
+    lists_by_prefix: bool
+    """A listing of ``a/b`` shows ``a/b`` and ``a/b/``: see LISTS_BY_PREFIX."""
+    blocking_calls: bool
+    """The sync API may call the blocking operator in the caller's thread: BLOCKING_CALLS."""
+    blocking_lists: bool
+    """The blocking lister may run in the caller's thread: see BLOCKING_LISTS."""
+    in_process: bool
+    """The data live in this process's memory: see PROCESS_LOCAL."""
+
+    @classmethod
+    def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
+        cap = op.capability()
+        return cls(
+            write=cap.write,
+            list=cap.list,
+            recursive_list=scheme not in WALKS_ITSELF,
+            copy=cap.copy,
+            rename=cap.rename,
+            create_dir=cap.create_dir,
+            delete_recursive=cap.delete_with_recursive and scheme not in WALKS_ITSELF,
+            if_not_exists=cap.write_with_if_not_exists,
+            write_multi=cap.write_can_multi,
+            write_streams=cap.write_can_multi or scheme in GATHERS_WRITES,
+            write_empty=cap.write_can_empty,
+            presign_read=cap.presign_read,
+            shared=cap.shared,
+            read_if_match=cap.read_with_if_match,
+            append=cap.write_can_append and scheme in VERIFIED_APPEND,
+            reads_directories=scheme in READS_DIRECTORIES,
+            reads_to_end=scheme in READS_TO_END,
+            file_lists_as_child=scheme in FILE_LISTS_AS_CHILD,
+            directory_stat=scheme not in BLIND_DIRECTORY_STAT,
+            content_etags=spec(scheme).container_option is not None,
+            lists_by_prefix=cap.list and scheme in LISTS_BY_PREFIX,
+            blocking_calls=scheme in BLOCKING_CALLS,
+            blocking_lists=scheme in BLOCKING_LISTS,
+            in_process=scheme in PROCESS_LOCAL,
+        )
