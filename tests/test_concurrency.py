@@ -29,8 +29,11 @@ from opendalfs import OpendalFileSystem
 if TYPE_CHECKING:
     from conftest import Service
 
-SERVICES = ["memory", "fs", "s3"]
+#: Each service under both drivers of the sync API: blocking (its default) and the loop.
+SERVICES = ["memory", "fs", "s3", "memory@loop", "fs@loop", "s3@loop"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+#: The async API has one driver: its tests run once per service.
+on_services_async = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
 
 THREADS = 16
 OPS = int(os.environ.get("OPENDALFS_STRESS_OPS", "200"))
@@ -229,7 +232,7 @@ def test_threads_listing_the_whole_tree_while_others_write(service, fs, root):
     assert_cache_agrees(fs, other, root)
 
 
-@on_services
+@on_services_async
 @pytest.mark.timeout(300)
 async def test_500_calls_gathered_on_one_loop(service, root):
     """500 mixed coroutines at once on an ``asynchronous=True`` instance."""
@@ -280,7 +283,7 @@ def in_thread(target: Callable[[], Any]) -> Any:
     return box[0]
 
 
-@on_services
+@on_services_async
 @pytest.mark.timeout(120)
 def test_an_instance_made_inside_a_loop_serves_later_loops(service, root):
     """Made with ``asynchronous=True`` inside one ``asyncio.run``; the next run gets the
@@ -311,7 +314,7 @@ def test_an_instance_made_inside_a_loop_serves_later_loops(service, root):
     assert fresh(service).find(root) == [f"{root}/b"]
 
 
-@on_services
+@on_services_async
 @pytest.mark.timeout(120)
 def test_async_files_outlive_the_loop_that_opened_them(service, root):
     """A file opened (and half written) in one loop is finished in another."""
@@ -338,7 +341,7 @@ def test_async_files_outlive_the_loop_that_opened_them(service, root):
     assert in_new_loop(read_on) == b" in one loop, ended in another"
 
 
-@on_services
+@on_services_async
 @pytest.mark.timeout(120)
 def test_calls_cancelled_or_abandoned_with_their_loop_leave_it_usable(service, root):
     """Reads cancelled mid-flight, and reads still pending when their loop closes, do

@@ -10,6 +10,7 @@ A second filesystem that talks to moto directly is the ground truth.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import random
 import time
@@ -62,22 +63,74 @@ class Rig:
     options: dict[str, str]
     direct: OpendalFileSystem
     dir: str
+    #: "blocking" or "loop" (the sync API's driver), or "async" (the async API).
+    api: str
 
-    def fs(self, **kwargs: Any) -> OpendalFileSystem:
-        """A fresh filesystem whose every request goes through the proxy."""
+    def fs(self, **kwargs: Any) -> Any:
+        """A fresh filesystem whose every request goes through the proxy, used through
+        the API under test (the async one behind the same method names)."""
         options = {**self.options, "endpoint": self.proxy.url}
-        return OpendalFileSystem("s3", skip_instance_cache=True, **options, **kwargs)
+        if self.api == "async":
+            return AsyncAPI(options, kwargs)
+        return OpendalFileSystem(
+            "s3", skip_instance_cache=True, sync_driver=self.api, **options, **kwargs
+        )
 
     def path(self, name: str) -> str:
         return f"{self.dir}/{name}"
 
 
-@pytest.fixture
-def rig(s3: Any) -> Iterator[Rig]:
+class AsyncAPI:
+    """An ``asynchronous=True`` filesystem whose ``fs.name(...)`` awaits ``fs._name(...)``
+    on a loop of its own, and whose ``open`` is ``open_async``: the fault tests'
+    calls, made through the async API."""
+
+    def __init__(self, options: dict[str, str], kwargs: dict[str, Any]) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._fs = self._loop.run_until_complete(self._make(options, kwargs))
+
+    @staticmethod
+    async def _make(options: dict[str, str], kwargs: dict[str, Any]) -> OpendalFileSystem:
+        return OpendalFileSystem(
+            "s3", skip_instance_cache=True, asynchronous=True, **options, **kwargs
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._fs, f"_{name}")
+        return lambda *args, **kwargs: self._loop.run_until_complete(method(*args, **kwargs))
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> AsyncFileInSync:
+        opening = self._fs.open_async(path, mode, **kwargs)
+        return AsyncFileInSync(self._loop, self._loop.run_until_complete(opening))
+
+
+class AsyncFileInSync:
+    """An async file driven from a test's sync code, one call at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, file: Any) -> None:
+        self._loop = loop
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._loop.run_until_complete(self._file.read(size))
+
+    def write(self, data: bytes) -> int:
+        return self._loop.run_until_complete(self._file.write(data))
+
+    def __enter__(self) -> AsyncFileInSync:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._loop.run_until_complete(self._file.__aexit__(*exc))
+
+
+@pytest.fixture(params=["blocking", "loop", "async"])
+def rig(s3: Any, request: pytest.FixtureRequest) -> Iterator[Rig]:
     endpoint = urlparse(s3.options["endpoint"])
     proxy = FaultProxy((endpoint.hostname, endpoint.port))
     direct = OpendalFileSystem("s3", **s3.options)
-    rig = Rig(proxy, dict(s3.options), direct, f"{s3.container}/faults-{uuid.uuid4().hex[:12]}")
+    where = f"{s3.container}/faults-{uuid.uuid4().hex[:12]}"
+    rig = Rig(proxy, dict(s3.options), direct, where, request.param)
     yield rig
     proxy.close()
     if direct.exists(rig.dir):

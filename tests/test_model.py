@@ -673,7 +673,11 @@ def _budgets() -> Iterator[settings]:
         )
 
 
-@pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
+#: Each service under both drivers of the sync API: blocking (its default) and the loop.
+MODEL_SERVICES = ["memory", "fs", "s3", "memory@loop", "fs@loop", "s3@loop"]
+
+
+@pytest.mark.parametrize("service", MODEL_SERVICES, indirect=True)
 def test_random_calls_match_the_model(fs, service, root):
     for budget in _budgets():
         run_state_machine_as_test(lambda: FilesystemMachine(fs, service, root), settings=budget)
