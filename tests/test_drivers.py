@@ -97,8 +97,10 @@ def test_driven_calls_make_no_trip_to_the_io_loop(service, fs, root, no_loop_tri
     assert fs.cat_file(f"{root}/a.txt", start=2, end=5) == b"234"
     assert fs.info(f"{root}/a.txt")["size"] == 10
     assert fs.size(f"{root}/a.txt") == 10
-    assert fs.exists(f"{root}/a.txt") and not fs.exists(f"{root}/missing")
-    assert fs.isfile(f"{root}/a.txt") and not fs.isdir(f"{root}/a.txt")
+    assert fs.exists(f"{root}/a.txt")
+    assert not fs.exists(f"{root}/missing")
+    assert fs.isfile(f"{root}/a.txt")
+    assert not fs.isdir(f"{root}/a.txt")
     fs.makedirs(f"{root}/d/e", exist_ok=True)
     fs.mkdir(f"{root}/m")
     fs.touch(f"{root}/d/e/t")
@@ -268,6 +270,7 @@ def test_sync_driver_is_checked():
     with pytest.raises(ValueError, match="not available on redis"):
         OpendalFileSystem("redis", endpoint="redis://127.0.0.1:1", sync_driver="blocking")
     loop = OpendalFileSystem("memory", sync_driver="loop", skip_instance_cache=True)
-    assert loop.sync_driver == "loop" and not loop.drives_sync_calls
+    assert loop.sync_driver == "loop"
+    assert not loop.drives_sync_calls
     loop.pipe_file("drivers/loop", b"via the loop")
     assert loop.cat_file("drivers/loop") == b"via the loop"
