@@ -10,7 +10,6 @@ store).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import gc
 import os
 import threading
@@ -168,8 +167,10 @@ def backend_for(key: tuple) -> Backend:
         raise fork_error(_forked_from)
     backend = _cache.get(key)
     if backend is not None:  # the common case, without the lock
-        with contextlib.suppress(KeyError):  # dropped meanwhile: it stays valid for this call
+        try:
             _cache.move_to_end(key)
+        except KeyError:  # dropped meanwhile: it stays valid for this call
+            pass
         return backend
     with _lock:
         backend = _cache.get(key)

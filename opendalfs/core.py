@@ -65,6 +65,9 @@ DEFAULT_WRITE_CONCURRENT = 4
 #: Retries of a failure OpenDAL flags temporary, on services reached over a network.
 DEFAULT_RETRIES = 3
 
+#: How many paths ``_locate`` remembers before it starts afresh.
+LOCATED_PATHS = 4096
+
 #: How the sync API may run its calls (see ``sync_driver``).
 SYNC_DRIVERS = ("blocking", "loop")
 
@@ -223,6 +226,7 @@ max_paths, skip_instance_cache
             _check_fs_root(self._options["root"])
         self._secrets = secrets_of(self._options)
         self._config_keys: dict[str, tuple] = {}
+        self._located: dict[str, tuple[str, str, str]] = {}
         if key is None or self.container is not None:
             self._backend(self.container or "")  # fail now on a bad configuration
 
@@ -255,7 +259,20 @@ max_paths, skip_instance_cache
         return f"{type(self).__name__}({self.scheme!r}{', ' if args else ''}{args})"
 
     def _locate(self, path: Any) -> tuple[str, str, str]:
-        """(fsspec name, container, key inside the container's operator) for ``path``."""
+        """(fsspec name, container, key inside the container's operator) for ``path``.
+
+        Remembered for the most recent string paths: most calls name a path seen before.
+        """
+        if type(path) is str:
+            located = self._located.get(path)
+            if located is None:
+                located = self._located[path] = self._locate_anew(path)
+                if len(self._located) > LOCATED_PATHS:
+                    self._located.clear()
+            return located
+        return self._locate_anew(path)
+
+    def _locate_anew(self, path: Any) -> tuple[str, str, str]:
         name = self._strip_protocol(path)
         if self.spec.container_option is None:
             container, key = "", name
@@ -1387,6 +1404,8 @@ def _clamp(offset: int | None, size: int) -> int | None:
 
 def _read_options(kwargs: dict[str, Any], name: str, backend: Backend) -> dict[str, Any]:
     """The OpenDAL read options in ``kwargs``; conditions the service cannot check are dropped."""
+    if not kwargs:
+        return {}
     unknown = set(kwargs) - {"if_match", "version"}
     if unknown:
         raise TypeError(f"{name}: unexpected read option(s) {', '.join(sorted(unknown))}")
