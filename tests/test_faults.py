@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import inspect
 import random
 import time
 import uuid
@@ -96,7 +97,9 @@ class AsyncAPI:
         )
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self._fs, f"_{name}")
+        method = getattr(self._fs, f"_{name}", None)
+        if method is None or not inspect.iscoroutinefunction(method):
+            return getattr(self._fs, name)  # attributes and plain methods, as they are
         return lambda *args, **kwargs: self._loop.run_until_complete(method(*args, **kwargs))
 
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> AsyncFileInSync:
