@@ -9,17 +9,69 @@ from __future__ import annotations
 
 import re
 
-_PROTOCOL = re.compile(r"^opendal\+[a-z0-9-]+://")
+_PROTOCOL = re.compile(r"^opendal\+([a-z0-9-]+)://")
+
+#: Any ``xyz://`` at the start of a path (RFC 3986 scheme characters).
+_ANY_PROTOCOL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+#: The protocols that users of each service's own fsspec filesystem write (s3fs,
+#: gcsfs, adlfs, ossfs, fsspec's ``file`` and ``memory``), taken as spellings of
+#: ``opendal+<service>://``. Every service also takes its plain name
+#: (``ftp://``, ``webdav://`` …). Protocols whose URLs start with a host rather
+#: than a path (``hdfs://namenode/``, ``http://host/``) are not listed.
+PEER_PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "s3": ("s3", "s3a"),
+    "gcs": ("gs", "gcs"),
+    "gcs-grpc": ("gs", "gcs"),
+    "azblob": ("az", "abfs", "abfss"),
+    "azdls": ("abfs", "abfss"),
+    "oss": ("oss",),
+    "obs": ("obs",),
+    "cos": ("cos", "cosn"),
+    "fs": ("file", "local"),
+    "memory": ("memory",),
+}
+
+#: Azure protocols whose URLs may name the account too: ``abfs://container@account.host/key``.
+_AZURE_ACCOUNT_FORM = frozenset({"abfs", "abfss", "az"})
 
 
 def strip_scheme(path: str, scheme: str | None) -> str:
-    """Remove an ``opendal+<scheme>://`` or ``<scheme>://`` prefix from ``path``."""
+    """Remove the protocol from ``path``; refuse a protocol of another filesystem.
+
+    ``opendal+<scheme>://``, ``<scheme>://`` and the protocols in
+    :data:`PEER_PROTOCOLS` are removed. Any other ``xyz://`` is a ``ValueError``
+    that names it: left in place, it would become a bucket or directory named
+    ``xyz:``, and the request would go to the wrong place or fail obscurely.
+    """
     if not isinstance(path, str):
         raise TypeError(f"{path!r}: a path must be a str, not {type(path).__name__}")
-    stripped = _PROTOCOL.sub("", path, count=1)
-    if stripped == path and scheme and path.startswith(f"{scheme}://"):
-        stripped = path[len(scheme) + 3 :]
-    return stripped
+    found = _ANY_PROTOCOL.match(path)
+    if found is None:
+        return path
+    protocol = found.group(1)
+    rest = path[found.end() :]
+    own = _PROTOCOL.match(path)
+    if own is not None and (scheme is None or own.group(1) == scheme):
+        return rest
+    if scheme is None and protocol == "opendal":
+        return rest
+    peers = PEER_PROTOCOLS.get(scheme or "", ())
+    if scheme is not None and (protocol == scheme or protocol in peers):
+        if protocol in _AZURE_ACCOUNT_FORM and protocol != scheme:
+            container, slash, key = rest.partition("/")
+            rest = container.partition("@")[0] + slash + key
+        return rest
+    accepted = (
+        ", ".join(f"{p}://" for p in dict.fromkeys((f"opendal+{scheme}", scheme, *peers)))
+        if scheme
+        else "opendal+<service>://"
+    )
+    raise ValueError(
+        f"{path!r}: {protocol}:// is not a protocol of this filesystem "
+        f"({'opendal+' + scheme if scheme else 'opendal'}); it takes {accepted} or a "
+        "path without a protocol"
+    )
 
 
 def normalize(path: str) -> str:

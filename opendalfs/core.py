@@ -453,6 +453,8 @@ max_paths, skip_instance_cache
         try:
             entries = await backend.list(name)
         except (NotADirectoryError, FileNotFoundError):
+            if container and not key:
+                raise  # the bucket itself is missing
             entries = []
         infos = [
             make_info(backend.name(entry.path), entry.metadata)

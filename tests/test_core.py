@@ -6,13 +6,21 @@ import asyncio
 import datetime
 import errno
 import random
+import re
 import urllib.request
+import uuid
 
 import fsspec
 import pytest
 from fsspec.callbacks import Callback
 
 from opendalfs import OpendalFileSystem
+from opendalfs._paths import PEER_PROTOCOLS
+
+#: The services under test whose first path segment is a bucket or container.
+CONTAINER_SERVICES = ["s3", "azblob", "gcs"]
+#: The services under test whose peers' protocols (s3://, gs://, abfs:// …) are accepted.
+PEER_SERVICES = ["memory", "fs", *CONTAINER_SERVICES]
 
 
 def put_tree(fs: OpendalFileSystem, root: str) -> None:
@@ -120,6 +128,59 @@ def test_trailing_slashes_and_protocols_name_the_same_thing(fs, root, service):
     url = f"opendal+{service.scheme}://{root}/d/f"
     assert fs.cat_file(url) == b"1"
     assert fs.unstrip_protocol(f"{root}/d/f") == url
+
+
+@pytest.mark.parametrize("service", PEER_SERVICES, indirect=True)
+def test_the_protocols_of_peer_filesystems_name_the_same_thing(fs, root, service):
+    """``s3://``, ``gs://``, ``abfs://`` … as s3fs, gcsfs and adlfs users write them."""
+    peers = PEER_PROTOCOLS[service.scheme]
+    fs.pipe_file(f"{root}/f", b"1")
+    for protocol in peers:
+        assert fs.cat_file(f"{protocol}://{root}/f") == b"1"
+        fs.pipe_file(f"{protocol}://{root}/by-{protocol}", protocol.encode())
+        assert fs.info(f"{protocol}://{root}/by-{protocol}")["name"] == f"{root}/by-{protocol}"
+    assert fs.ls(f"{peers[0]}://{root}", detail=False) == sorted(
+        [f"{root}/f", *(f"{root}/by-{p}" for p in peers)]
+    )
+
+
+@pytest.mark.parametrize("service", ["azblob"], indirect=True)
+def test_azure_urls_may_name_the_account(fs, root):
+    """adlfs' ``abfs[s]://container@account.dfs.core.windows.net/key`` form."""
+    container, _, rest = root.partition("/")
+    fs.pipe_file(f"{root}/f", b"1")
+    for protocol in ("abfs", "abfss", "az"):
+        url = f"{protocol}://{container}@devstoreaccount1.dfs.core.windows.net/{rest}/f"
+        assert fs.cat_file(url) == b"1"
+
+
+@pytest.mark.any_service
+def test_a_foreign_protocol_is_refused_before_any_request(fs, root, service, counting):
+    """A URL of another filesystem must not become a bucket or directory named ``xyz:``."""
+    accepted = {service.scheme, *PEER_PROTOCOLS.get(service.scheme, ())}
+    foreign = sorted({p for peers in PEER_PROTOCOLS.values() for p in peers} - accepted)
+    for protocol in [*foreign, "opendal+nosuch", "xyz"]:
+        url = f"{protocol}://{root}/f"
+        for call in (fs.cat_file, fs.info, fs.exists, lambda u: fs.pipe_file(u, b"x")):
+            with pytest.raises(ValueError, match=re.escape(f"{protocol}://")):
+                call(url)
+    assert counting.calls == {}
+
+
+@pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
+def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
+    missing = f"opendalfs-missing-{uuid.uuid4().hex[:12]}"
+    for refresh in (False, True, False):
+        with pytest.raises(FileNotFoundError) as caught:
+            fs.ls(missing, refresh=refresh)
+        assert caught.value.filename == missing
+    assert missing not in fs.dircache
+    with pytest.raises(FileNotFoundError):
+        fs.info(missing)
+    assert not fs.exists(missing)
+    with pytest.raises(FileNotFoundError):
+        fs.ls(f"{missing}/dir")
+    assert fs.find(missing) == []
 
 
 # -- find, glob, walk, du --------------------------------------------------

@@ -55,7 +55,8 @@ def test_per_service_classes_strip_their_plain_scheme_too():
     from opendalfs.registry import MemoryFileSystem, S3FileSystem
 
     assert S3FileSystem._strip_protocol("s3://bucket/key") == "bucket/key"
-    assert MemoryFileSystem._strip_protocol("s3://bucket/key") == "s3:/bucket/key"
+    with pytest.raises(ValueError, match=r"s3://"):
+        MemoryFileSystem._strip_protocol("s3://bucket/key")
 
 
 def test_fs_stays_inside_its_root(tmp_path):
@@ -100,3 +101,54 @@ def test_docs_list_the_container_services_the_wheel_has():
     documented = set(re.findall(r"`([a-z0-9-]+)`", row.split("|")[1]))
     expected = {s for s in schemes() if spec(s).container_option is not None}
     assert documented == expected
+
+
+@pytest.mark.parametrize(
+    ("scheme", "raw", "name"),
+    [
+        ("s3", "s3://bucket/key", "bucket/key"),
+        ("s3", "s3a://bucket/key", "bucket/key"),
+        ("gcs", "gs://bucket/key", "bucket/key"),
+        ("gcs", "gcs://bucket/key", "bucket/key"),
+        ("azblob", "az://container/key", "container/key"),
+        ("azblob", "abfs://container/key", "container/key"),
+        ("azblob", "abfss://container@account.dfs.core.windows.net/key", "container/key"),
+        ("fs", "file:///tmp/x", "tmp/x"),
+        ("fs", "local:///tmp/x", "tmp/x"),
+        ("memory", "memory://a/b", "a/b"),
+        ("ftp", "ftp://a/b", "a/b"),
+    ],
+)
+def test_peer_protocols_are_stripped(scheme, raw, name):
+    from opendalfs.registry import SERVICE_CLASSES
+
+    assert SERVICE_CLASSES[scheme]._strip_protocol(raw) == name
+
+
+@pytest.mark.parametrize(
+    ("scheme", "raw"),
+    [
+        ("azblob", "s3://bucket/key"),
+        ("azblob", "opendal+s3://bucket/key"),
+        ("gcs", "s3://bucket/key"),
+        ("s3", "gs://bucket/key"),
+        ("memory", "file:///tmp/x"),
+        ("fs", "xyz://a"),
+    ],
+)
+def test_other_protocols_are_refused_by_name(scheme, raw):
+    from opendalfs.registry import SERVICE_CLASSES
+
+    protocol = raw.partition("://")[0]
+    for given in (raw, [raw]):
+        with pytest.raises(ValueError, match=re.escape(f"{protocol}://")):
+            SERVICE_CLASSES[scheme]._strip_protocol(given)
+
+
+def test_the_generic_class_takes_any_opendal_protocol_and_no_other():
+    assert OpendalFileSystem._strip_protocol("opendal+gcs://b/k") == "b/k"
+    with pytest.raises(ValueError, match=r"s3://"):
+        OpendalFileSystem._strip_protocol("s3://b/k")
+    assert OpendalFileSystem("memory")._strip_protocol("memory://a") == "a"
+    with pytest.raises(ValueError, match=r"opendal\+s3://"):
+        OpendalFileSystem("memory")._strip_protocol("opendal+s3://a")
