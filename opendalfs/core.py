@@ -1315,7 +1315,12 @@ max_paths, skip_instance_cache
     # -- everything else ---------------------------------------------------
 
     async def _modified(self, path: str) -> Any:
+        """The file's modification time; IsADirectoryError for a directory, as in s3fs."""
         info = await self._info(path)
+        if info["type"] != "file":
+            raise IsADirectoryError(
+                errno.EISDIR, "a directory has no modification time", info["name"]
+            )
         if "last_modified" not in info:
             raise NotImplementedError(
                 f"{info['name']}: {self.scheme} reports no modification time for it"
@@ -1323,8 +1328,16 @@ max_paths, skip_instance_cache
         return info["last_modified"]
 
     async def _created(self, path: str) -> Any:
+        """Always NotImplementedError (after FileNotFoundError for a missing path).
+
+        No service's OpenDAL metadata carries a creation time in opendal 0.47
+        (``Metadata`` has ``last_modified`` only), so there is nothing to return.
+        """
         info = await self._info(path)
-        raise NotImplementedError(f"{info['name']}: OpenDAL does not report creation times")
+        raise NotImplementedError(
+            f"{info['name']}: OpenDAL reports no creation times (its metadata has "
+            "only a modification time; see modified())"
+        )
 
     async def _sign(self, path: str, expiration: int = 100, **kwargs: Any) -> str:
         name, container, _ = self._locate(path)

@@ -671,6 +671,28 @@ def test_modified_and_created(fs, root, service):
         fs.created(f"{root}/f")
     with pytest.raises(FileNotFoundError):
         fs.modified(f"{root}/missing")
+    with pytest.raises(FileNotFoundError):
+        fs.created(f"{root}/missing")
+
+
+def test_modified_of_a_directory_is_a_directory_error(fs, root, service):
+    """s3fs and code written for it branch on IsADirectoryError, not NotImplementedError."""
+    fs.pipe_file(f"{root}/implied/f", b"1")
+    fs.makedirs(f"{root}/made", exist_ok=True)
+    for directory in (root, f"{root}/implied", f"{root}/made", service.container):
+        with pytest.raises(IsADirectoryError) as caught:
+            fs.modified(directory)
+        assert caught.value.filename == directory
+        with pytest.raises(NotImplementedError, match="creation"):
+            fs.created(directory)
+
+
+def test_opendal_metadata_has_no_creation_time():
+    """created() stays NotImplementedError only while OpenDAL's metadata has no such field."""
+    from opendal.types import Metadata
+
+    fields = {name for name in dir(Metadata) if not name.startswith("_")}
+    assert not {f for f in fields if "creat" in f or "birth" in f}, fields
 
 
 @pytest.mark.any_service
