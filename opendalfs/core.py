@@ -432,8 +432,26 @@ max_paths, skip_instance_cache
             return None
 
     async def _ls(
-        self, path: str, detail: bool = True, refresh: bool = False, **kwargs: Any
+        self,
+        path: str,
+        detail: bool = True,
+        refresh: bool = False,
+        prefix: str = "",
+        **kwargs: Any,
     ) -> list[Any]:
+        """The entries of a directory (``[info]`` of a file).
+
+        ``prefix`` keeps the entries whose last segment starts with it, as
+        ``find(prefix=...)`` does. Any other keyword is a TypeError rather than
+        silently ignored.
+        """
+        if kwargs:
+            raise TypeError(
+                f"ls() got unexpected keyword argument(s) {', '.join(sorted(kwargs))}; "
+                "it takes detail, refresh and prefix"
+            )
+        if not isinstance(prefix, str):
+            raise TypeError(f"ls() prefix must be a str, not {type(prefix).__name__}")
         name, container, key = self._locate(path)
         if self.spec.container_option is not None and not container:
             if self.container is None:
@@ -443,6 +461,8 @@ max_paths, skip_instance_cache
             listing = None if refresh else self.dircache.get(name)
             if listing is None:
                 listing = await self._list_dir(name, container, key)
+        if prefix:
+            listing = [i for i in listing if _paths.basename(i["name"]).startswith(prefix)]
         return [dict(i) for i in listing] if detail else [i["name"] for i in listing]
 
     async def _list_dir(self, name: str, container: str, key: str) -> list[dict[str, Any]]:
@@ -503,7 +523,7 @@ max_paths, skip_instance_cache
             if (withdirs or info["type"] == "file")
             and (maxdepth is None or _paths.depth(n, name) <= maxdepth)
         }
-        if found and withdirs and name:
+        if found and withdirs and name and not prefix:  # ``name`` itself does not match
             out[name] = await self._info(name)
         elif not found and not prefix:
             info = await self._info_or_none(name)

@@ -211,6 +211,36 @@ def test_find_with_prefix(fs, root):
     ]
     assert fs.find(root, prefix="a") == [f"{root}/a.txt"]
     assert fs.find(root, prefix="zzz") == []
+    with_dirs = fs.find(root, prefix="sub", withdirs=True)
+    assert root not in with_dirs  # it does not start with the prefix
+    assert with_dirs == [
+        f"{root}/sub",
+        f"{root}/sub/c.txt",
+        f"{root}/sub/deep",
+        f"{root}/sub/deep/d.txt",
+        f"{root}/subway",
+    ]
+    assert fs.find(root, prefix="zzz", withdirs=True) == []
+
+
+def test_ls_with_prefix(fs, root):
+    put_tree(fs, root)
+    fs.pipe_file(f"{root}/subway", b"1")
+    assert fs.ls(root, prefix="sub", detail=False) == [f"{root}/sub", f"{root}/subway"]
+    assert [i["name"] for i in fs.ls(root, prefix="a")] == [f"{root}/a.txt"]
+    assert fs.ls(root, prefix="zzz") == []
+    assert fs.ls(f"{root}/sub", prefix="c", detail=False) == [f"{root}/sub/c.txt"]
+    # The prefix filters what is cached; the full listing stays whole.
+    assert len(fs.ls(root, detail=False)) == 4
+
+
+@pytest.mark.any_service
+def test_ls_refuses_unknown_keywords(fs, root, counting):
+    with pytest.raises(TypeError, match=r"unexpected keyword.*delimiter"):
+        fs.ls(root, delimiter="/")
+    with pytest.raises(TypeError, match="prefix must be a str"):
+        fs.ls(root, prefix=1)
+    assert counting.calls == {}
 
 
 def test_find_is_one_recursive_listing(fs, root, counting, service):
