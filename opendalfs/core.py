@@ -914,6 +914,11 @@ max_paths, skip_instance_cache
         info = await self._info(name)
         if info["type"] != "directory":
             raise NotADirectoryError(errno.ENOTDIR, "not a directory", name)
+        if not key and container:
+            raise NotImplementedError(
+                f"{name}: OpenDAL cannot delete a {self.spec.container_option}; "
+                "use the service's own tools"
+            )
         if not key:
             raise PermissionError(errno.EPERM, "the root cannot be removed", name)
         if await self._ls(name, refresh=True, detail=False):

@@ -183,6 +183,22 @@ def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
     assert fs.find(missing) == []
 
 
+@pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
+def test_buckets_are_neither_created_nor_deleted(fs, service, root):
+    """OpenDAL has no API for either: a NotImplementedError, nothing else done."""
+    fs.pipe_file(f"{root}/f", b"1")
+    missing = f"opendalfs-missing-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(NotImplementedError, match="cannot create"):
+        fs.mkdir(missing)
+    with pytest.raises(FileExistsError):
+        fs.mkdir(service.container)
+    with pytest.raises(NotImplementedError, match="cannot delete"):
+        fs.rmdir(service.container)
+    with pytest.raises(FileNotFoundError):
+        fs.rmdir(missing)
+    assert fs.cat_file(f"{root}/f") == b"1"
+
+
 # -- find, glob, walk, du --------------------------------------------------
 
 
