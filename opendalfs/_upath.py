@@ -15,6 +15,14 @@ without the protocol (which it already knows), so nothing asks about ``opendal``
 everything else is universal-pathlib's generic implementation over opendalfs' fsspec
 filesystem, with the names opendalfs uses (``bucket/key`` for object stores).
 
+On services with a container (s3, gcs, azblob …) the container is the root, as
+for universal-pathlib's own S3, GCS and Azure paths: ``drive`` is the bucket,
+``anchor`` is ``"bucket/"``, ``parents`` end at it, and a target given to
+``rename`` without a protocol (``"bucket/new"``) is absolute. Elsewhere names are
+absolute from the service's root, so a target without a protocol is a full name
+too (``"dir/new"``): fsspec filesystems have no working directory to resolve it
+against.
+
 This module imports universal-pathlib; only its entry points load it.
 """
 
@@ -24,8 +32,34 @@ from typing import Any
 
 import fsspec
 from upath import UPath
+from upath._flavour import WrappedFileSystemFlavour
+from upath._protocol import get_upath_protocol
+from upath.implementations.cloud import CloudPath
+
+from opendalfs._services import schemes, spec
 
 __all__ = ["OpendalPath"]
+
+#: The ``opendal+<service>`` protocols whose first segment is a bucket or container.
+CONTAINER_PROTOCOLS = frozenset(
+    f"opendal+{s}" for s in schemes() if spec(s).container_option is not None
+)
+
+
+def _register_container_protocols() -> None:
+    """Give the container protocols the path rules of upath's S3/GCS/Azure paths.
+
+    universal-pathlib keys those rules (the bucket is the anchor; empty segments
+    are kept) by protocol in ``WrappedFileSystemFlavour.protocol_config``, and
+    caches each protocol's flavour, so the cache is cleared after adding them.
+    """
+    config = WrappedFileSystemFlavour.protocol_config
+    for rule in ("netloc_is_anchor", "supports_empty_parts"):
+        config[rule] |= CONTAINER_PROTOCOLS
+    WrappedFileSystemFlavour.from_protocol.cache_clear()
+
+
+_register_container_protocols()
 
 
 class OpendalPath(UPath):
@@ -52,6 +86,50 @@ class OpendalPath(UPath):
             else:
                 pieces.append(arg)
         return super()._transform_init_args(tuple(pieces), protocol, storage_options)
+
+    # On container services the bucket is the root: the rules of upath's CloudPath
+    # (S3Path, GCSPath, AzurePath), restated since its methods use super().
+
+    @property
+    def root(self) -> str:
+        if self.protocol in CONTAINER_PROTOCOLS:
+            return CloudPath.root.fget(self)  # type: ignore[attr-defined]
+        return super().root
+
+    @property
+    def path(self) -> str:
+        if self.protocol not in CONTAINER_PROTOCOLS:
+            return super().path
+        path = super().path.rstrip(self.parser.sep)
+        if self._relative_base is None and path and self.parser.sep not in path:
+            return path + self.root  # the bucket alone: "bucket/"
+        return path
+
+    @property
+    def parts(self) -> Any:
+        parts = super().parts
+        if (
+            self.protocol in CONTAINER_PROTOCOLS
+            and self._relative_base is None
+            and len(parts) == 2
+            and not parts[1]
+        ):
+            return parts[:1]
+        return parts
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.protocol in CONTAINER_PROTOCOLS and self._relative_base is None:
+            drive = self.parser.splitdrive(text)[0]
+            if drive and text == f"{self.protocol}://{drive}":
+                return f"{text}{self.root}"
+        return text
+
+    def rename(self, target: Any, **kwargs: Any) -> Any:
+        """Rename to ``target``; a target without a protocol is a full name (no cwd)."""
+        if isinstance(target, str) and not get_upath_protocol(target):
+            target = self.with_segments(target)
+        return super().rename(target, **kwargs)
 
 
 def _has_protocol(url: str, protocol: str) -> bool:

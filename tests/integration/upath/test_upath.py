@@ -79,7 +79,8 @@ def test_str_keeps_the_whole_path(service, root):
     assert path.storage_options == service.options
     if service.container:
         assert str(path).startswith(f"opendal+s3://{service.container}/")
-        assert str(upath(service, service.container)) == f"opendal+s3://{service.container}"
+        # The bucket alone is its root, as upath's S3Path writes it.
+        assert str(upath(service, service.container)) == f"opendal+s3://{service.container}/"
     assert isinstance(path.fs, OpendalFileSystem)
     assert path.fs.scheme == service.scheme
 
@@ -231,3 +232,92 @@ def test_docs_snippet_runs(run_doc_snippets, tmp_path, monkeypatch):
     """docs/integrations/upath.md: its code runs as shown."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the snippet's files go
     run_doc_snippets(DOC)
+
+
+# -- the bucket is the root; the rest of the UPath surface ------------------------------
+
+
+@on_services
+def test_the_container_is_the_root(service, root):
+    path = upath(service, f"{root}/a/b.txt")
+    if service.container:
+        assert path.drive == service.container
+        assert path.anchor == f"{service.container}/"
+        assert path.parts == (f"{service.container}/", *root.split("/")[1:], "a", "b.txt")
+        top = path.parents[-1]
+        assert top.path == f"{service.container}/"
+        assert str(top) == f"opendal+s3://{service.container}/"
+        assert top.parent == top
+        assert top.is_dir()
+    else:
+        assert path.drive == ""
+        assert path.parts[-3:] == (root, "a", "b.txt")
+    assert path.is_absolute()
+    assert path.parent.parent == upath(service, root)
+
+
+@on_services
+def test_rename_takes_a_target_without_a_protocol(service, root):
+    """``rename("bucket/b")`` is absolute, as for upath's S3Path; no cwd() is asked for."""
+    source = upath(service, f"{root}/a.txt")
+    source.write_text("moved")
+    target = source.rename(f"{root}/b.txt")
+    assert target == upath(service, f"{root}/b.txt")
+    assert target.read_text() == "moved"
+    assert not source.exists()
+    again = target.rename(upath(service, f"{root}/sub/c.txt"))
+    assert again.read_text() == "moved"
+    assert again.rename(f"opendal+{service.scheme}://{root}/d.txt").read_text() == "moved"
+    with pytest.raises(ValueError, match="protocol"):
+        again.rename(f"opendal+nosuch://{root}/x")
+
+
+@on_services
+def test_the_rest_of_the_path_surface(service, root):
+    base = upath(service, root)
+    f = base / "dir" / "data.csv"
+    assert f.with_suffix(".parquet").name == "data.parquet"
+    assert f.with_stem("other").name == "other.csv"
+    assert f.with_name("x").parent == base / "dir"
+    assert f.suffixes == [".csv"]
+    assert f.full_match("**/*.csv")
+    assert f.relative_to(base / "dir").as_posix() == "data.csv"
+    assert not f.exists()
+    f.parent.mkdir(parents=True, exist_ok=True)
+    assert f.parent.is_dir()
+    with pytest.raises(FileExistsError):
+        f.parent.mkdir(exist_ok=False)
+    assert f.write_bytes(b"a,b\n1,2\n") == 8
+    assert f.write_text("a,b\n") == 4
+    assert f.read_text() == "a,b\n"
+    stat = f.stat()
+    assert stat.st_size == 4
+    assert f.is_file()
+    f.touch(exist_ok=True)
+    assert f.read_text() == "a,b\n"  # touch keeps the content
+    with pytest.raises(FileExistsError):
+        f.touch(exist_ok=False)
+    (base / "dir" / "more.txt").write_text("m")
+    assert sorted(p.name for p in (base / "dir").iterdir()) == ["data.csv", "more.txt"]
+    assert sorted(p.name for p in base.rglob("*")) == ["data.csv", "dir", "more.txt"]
+    assert [p.name for p in base.glob("dir/*.txt")] == ["more.txt"]
+    with f.open("r") as handle:
+        assert handle.read() == "a,b\n"
+    f.unlink()
+    assert not f.exists()
+    f.unlink(missing_ok=True)
+    with pytest.raises(FileNotFoundError):
+        f.unlink()
+    (base / "dir" / "more.txt").unlink()
+    (base / "dir").rmdir()  # recursive=False on an empty one: upath 0.3 raises StopIteration
+    assert not (base / "dir").exists()
+
+
+@pytest.mark.parametrize("service", ["s3"], indirect=True)
+@pytest.mark.xfail(
+    strict=True,
+    raises=NotImplementedError,
+    reason="OpenDAL cannot list buckets, so the top of an S3 URL has no listing",
+)
+def test_listing_all_buckets(service, root):
+    list(UPath("opendal+s3://", **service.options).iterdir())
