@@ -297,7 +297,14 @@ CASES = [
     Case("root-read", lambda e: e.fs.cat_file(e.top), IsADirectoryError, "directory"),
     Case("root-write", lambda e: e.fs.pipe_file(e.top, b"x"), IsADirectoryError, "root"),
     Case("root-open-wb", lambda e: e.fs.open(e.top, "wb").close(), IsADirectoryError, "root"),
-    Case("root-rmdir", lambda e: e.fs.rmdir(e.top), PermissionError, "root"),
+    Case("root-rmdir", lambda e: e.fs.rmdir(e.top), PermissionError, "root", ("memory", "fs")),
+    Case(
+        "bucket-rmdir",
+        lambda e: e.fs.rmdir(e.top),
+        NotImplementedError,
+        "cannot delete a bucket",
+        S3,
+    ),
     Case("root-rm-file", lambda e: e.fs.rm_file(e.top), IsADirectoryError, "directory"),
     Case(
         "dotdot-open-wb",
