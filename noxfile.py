@@ -135,7 +135,7 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- file_throughput --size 512MiB``. With several benchmarks,
     ``--json out.json`` writes ``out-file_throughput.json`` and ``out-compare.json``.
     The ``bench`` extra installs the contenders (s3fs, obstore, pyarrow, pandas,
-    dask) and moto. bench/README.md says what each one measures.
+    dask, zarr) and moto. bench/README.md says what each one measures.
     """
     session.install(".[bench]")
     args = list(session.posargs)

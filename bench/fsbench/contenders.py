@@ -6,6 +6,13 @@ measurement, so nothing cached by an earlier measurement can answer.
 pyarrow's filesystems are not fsspec filesystems: the workloads reach them
 through fsspec's ``ArrowFSWrapper``, and pandas and dask get the native
 ``pyarrow.fs`` object, as their users would pass it.
+
+``opendalfs-async`` is opendalfs made with ``asynchronous=True`` and driven by
+coroutines (``await fs._cat_file(...)``) on an event loop of its own, made
+before the timer: the async API next to the sync one. The zarr workloads give
+their contenders a zarr store instead (:class:`ZarrSubject`): zarr's
+``FsspecStore`` over an asynchronous opendalfs or s3fs, and zarr's own
+``ObjectStore`` over obstore.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsbench.backends import BackendInfo, raw_operator
-from fsbench.data import WARMUP_DIR, WARMUP_KEY, WARMUP_MISSING
+from fsbench.data import WARMUP_DIR, WARMUP_KEY, WARMUP_MISSING, ZARR_WARMUP
 
 
 @dataclass
@@ -34,6 +41,10 @@ class Subject:
     #: Local files ``put`` uploads, and an empty local directory ``get`` fills.
     local_dir: str = ""
     scratch: str = ""
+
+    #: A URL and ``storage_options`` for a key, for a contender that dask reaches by URL
+    #: (as its users reach it) rather than by ``filesystem=``.
+    url: Callable[[str], tuple[str, dict[str, Any]]] | None = None
 
     def path(self, key: str) -> str:
         return f"{self.root}/{key}" if self.root else key
@@ -100,6 +111,69 @@ class RawSubject:
         self.run(read())
 
 
+@dataclass
+class AsyncSubject:
+    """opendalfs made with ``asynchronous=True``, and the event loop that drives it.
+
+    The loop is made with the subject, before the timer, and serves the warm-up
+    and the timed coroutine alike: one loop per measurement.
+    """
+
+    fs: Any
+    root: str
+    loop: asyncio.AbstractEventLoop
+    token: str = ""
+    local_dir: str = ""
+    scratch: str = ""
+
+    def path(self, key: str) -> str:
+        return f"{self.root}/{key}" if self.root else key
+
+    def out(self, key: str) -> str:
+        return self.path(f"out/{self.token}/{key}")
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def seed(self, items: dict[str, bytes]) -> None:
+        self.run(self.fs._pipe({self.path(k): v for k, v in items.items()}))
+        self.fs.invalidate_cache()
+
+    def warm_up(self) -> None:
+        async def go() -> None:
+            await self.fs._cat_file(self.path(WARMUP_KEY))
+            await self.fs._info(self.path(WARMUP_KEY))
+            await self.fs._ls(self.path(WARMUP_DIR), detail=True)
+            await self.fs._exists(self.path(WARMUP_MISSING))
+
+        self.run(go())
+        self.fs.invalidate_cache()
+
+
+@dataclass
+class ZarrSubject:
+    """A zarr store over the benchmark's root, for the zarr workloads.
+
+    Arrays are named by their key below the root (``zarr/read``,
+    ``out/<token>/zarr``), so one store, and one client, serves the warm-up and
+    the timed work.
+    """
+
+    store: Any
+    token: str = ""
+    local_dir: str = ""
+    scratch: str = ""
+
+    def out(self, key: str) -> str:
+        return f"out/{self.token}/{key}"
+
+    def warm_up(self) -> None:
+        """Read the small warm-up array: clients, connections, zarr's loop and codecs."""
+        import zarr
+
+        zarr.open_array(self.store, path=ZARR_WARMUP, mode="r", zarr_format=3)[...]
+
+
 def make_raw(info: BackendInfo) -> RawSubject:
     from opendalfs.core import DEFAULT_WRITE_CHUNK, DEFAULT_WRITE_CONCURRENT
 
@@ -122,18 +196,37 @@ def _s3_root(info: BackendInfo) -> str:
     return f"{info.s3['bucket']}/{info.root}"
 
 
-def make_opendalfs(info: BackendInfo) -> Subject:
+def _opendalfs(info: BackendInfo, asynchronous: bool = False) -> tuple[Any, str]:
+    """opendalfs on ``info`` and the path of the benchmark's root in it."""
     from opendalfs import OpendalFileSystem
 
+    common: dict[str, Any] = {"skip_instance_cache": True, "asynchronous": asynchronous}
     if info.name == "memory":
-        fs = OpendalFileSystem("memory", skip_instance_cache=True)
-        return Subject(fs, info.root, fs)
+        return OpendalFileSystem("memory", **common), info.root
     if info.name == "fs":
-        fs = OpendalFileSystem("fs", root=info.root, skip_instance_cache=True)
-        return Subject(fs, "", fs)
+        return OpendalFileSystem("fs", root=info.root, **common), ""
     s3 = {k: v for k, v in info.s3.items() if k != "bucket"}
-    fs = OpendalFileSystem("s3", disable_config_load=True, skip_instance_cache=True, **s3)
-    return Subject(fs, _s3_root(info), fs)
+    return OpendalFileSystem("s3", disable_config_load=True, **common, **s3), _s3_root(info)
+
+
+def make_opendalfs(info: BackendInfo) -> Subject:
+    fs, root = _opendalfs(info)
+    subject = Subject(fs, root, fs)
+    if info.name == "fs":
+        # dask reaches it by URL, as users do; the instance comes from fsspec's cache.
+        subject.url = lambda key: (f"opendal+fs://{key}", {"root": info.root})
+    return subject
+
+
+def make_opendalfs_async(info: BackendInfo) -> AsyncSubject:
+    """Made inside its loop, as async code makes it."""
+    loop = asyncio.new_event_loop()
+
+    async def make() -> tuple[Any, str]:
+        return _opendalfs(info, asynchronous=True)
+
+    fs, root = loop.run_until_complete(make())
+    return AsyncSubject(fs, root, loop)
 
 
 def make_s3fs(info: BackendInfo) -> Subject:
@@ -199,30 +292,92 @@ def make_fsspec_local(info: BackendInfo) -> Subject:
     from fsspec.implementations.local import LocalFileSystem
 
     fs = LocalFileSystem(skip_instance_cache=True)
-    return Subject(fs, info.root, fs)
+    return Subject(fs, info.root, fs, url=lambda key: (f"file://{info.root}/{key}", {}))
+
+
+# -- zarr stores -----------------------------------------------------------------------
+
+
+def zarr_opendalfs(info: BackendInfo) -> ZarrSubject:
+    """zarr's ``FsspecStore`` over opendalfs, made as ``FsspecStore.from_url`` makes it.
+
+    ``from_url`` asks fsspec for an ``asynchronous=True`` instance; this one
+    skips fsspec's instance cache, as every contender here does.
+    """
+    from zarr.storage import FsspecStore
+
+    fs, root = _opendalfs(info, asynchronous=True)
+    return ZarrSubject(FsspecStore(fs, path=root))
+
+
+def zarr_s3fs(info: BackendInfo) -> ZarrSubject:
+    import s3fs
+    from zarr.storage import FsspecStore
+
+    fs = s3fs.S3FileSystem(
+        key=info.s3["access_key_id"],
+        secret=info.s3["secret_access_key"],
+        endpoint_url=info.s3["endpoint"],
+        client_kwargs={"region_name": info.s3["region"]},
+        skip_instance_cache=True,
+        asynchronous=True,
+    )
+    return ZarrSubject(FsspecStore(fs, path=_s3_root(info)))
+
+
+def zarr_obstore(info: BackendInfo) -> ZarrSubject:
+    """zarr's ``ObjectStore`` over obstore's ``LocalStore`` (fs) or ``S3Store`` (s3)."""
+    from obstore.store import LocalStore, S3Store
+    from zarr.storage import ObjectStore
+
+    if info.name == "fs":
+        return ZarrSubject(ObjectStore(LocalStore(prefix=info.root)))
+    store = S3Store(
+        info.s3["bucket"],
+        prefix=info.root,
+        endpoint=info.s3["endpoint"],
+        region=info.s3["region"],
+        access_key_id=info.s3["access_key_id"],
+        secret_access_key=info.s3["secret_access_key"],
+        client_options={"allow_http": True},
+    )
+    return ZarrSubject(ObjectStore(store))
+
+
+#: The zarr workloads' contenders and how each makes its store.
+ZARR_STORES: dict[str, Callable[[BackendInfo], ZarrSubject]] = {
+    "opendalfs": zarr_opendalfs,
+    "s3fs": zarr_s3fs,
+    "obstore": zarr_obstore,
+}
 
 
 @dataclass(frozen=True)
 class Contender:
-    """A contender, the backends it fits, and the module it needs."""
+    """A contender, the backends it fits, the module it needs, and the API it is driven by."""
 
     name: str
     backends: tuple[str, ...]
     module: str
-    make: Callable[[BackendInfo], Subject | RawSubject]
+    make: Callable[[BackendInfo], Any]
+    #: "sync": the fsspec bodies of :mod:`fsbench.workloads`; "async": those of
+    #: :mod:`fsbench.aio`; "raw": those of :mod:`fsbench.raw`.
+    api: str = "sync"
 
     def available(self) -> bool:
         return importlib.util.find_spec(self.module) is not None
 
 
 RAW = "raw-opendal"
+ASYNC = "opendalfs-async"
 
 #: In table order: the floor, the subject, then the others.
 CONTENDERS: dict[str, Contender] = {
     c.name: c
     for c in (
-        Contender(RAW, ("memory", "fs", "s3"), "opendal", make_raw),
+        Contender(RAW, ("memory", "fs", "s3"), "opendal", make_raw, api="raw"),
         Contender("opendalfs", ("memory", "fs", "s3"), "opendalfs", make_opendalfs),
+        Contender(ASYNC, ("memory", "fs", "s3"), "opendalfs", make_opendalfs_async, api="async"),
         Contender("s3fs", ("s3",), "s3fs", make_s3fs),
         Contender("fsspec-memory", ("memory",), "fsspec", make_fsspec_memory),
         Contender("fsspec-local", ("fs",), "fsspec", make_fsspec_local),

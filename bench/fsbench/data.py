@@ -29,6 +29,11 @@ TREE_DEPTH = 4
 TREE_LEAF_FILES = 16
 TINY = b"0123456789abcdef" * 4  # 64 bytes: the listed objects' content does not matter
 PARQUET_COLUMNS = ("a", "b", "c", "d", "e")
+#: The zarr array the read workload reads, and a small one every zarr store reads first.
+ZARR_ARRAY = "zarr/read"
+ZARR_WARMUP = "zarr/warmup"
+#: The many small Parquet files dask reads, one directory.
+MANY_DIR = "many"
 
 
 def small_key(i: int) -> str:
@@ -60,6 +65,10 @@ def transfer_key(i: int) -> str:
 
 def parquet_key(i: int) -> str:
     return f"parquet/part-{i}.parquet"
+
+
+def many_key(i: int) -> str:
+    return f"{MANY_DIR}/part-{i:03d}.parquet"
 
 
 def missing_key(i: int) -> str:
@@ -127,6 +136,56 @@ def parquet_blob(frame: Any) -> bytes:
     return buf.getvalue()
 
 
+def many_frame(i: int, rows: int) -> Any:
+    """Small Parquet file ``i`` of the many: the columns of the large dataset."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(SEED + i)
+    columns = {"id": np.arange(i * rows, (i + 1) * rows, dtype="int64")}
+    columns.update({name: rng.random(rows) for name in PARQUET_COLUMNS})
+    return pd.DataFrame(columns)
+
+
+def zarr_side(sizes: Sizes, grid: int | None = None) -> int:
+    """Values along a side of an array of ``grid`` x ``grid`` chunks (default: the large one)."""
+    return (sizes.zarr_grid if grid is None else grid) * sizes.zarr_chunk
+
+
+def zarr_values(sizes: Sizes, grid: int | None = None) -> Any:
+    """The zarr array's values: 0, 1, 2 … as int32."""
+    import numpy as np
+
+    side = zarr_side(sizes, grid)
+    return np.arange(side * side, dtype="int32").reshape(side, side)
+
+
+def zarr_sum(sizes: Sizes, grid: int | None = None) -> int:
+    """The sum of :func:`zarr_values`: what a complete read adds up to."""
+    n = zarr_side(sizes, grid) ** 2
+    return n * (n - 1) // 2
+
+
+def create_zarr(store: Any, name: str, sizes: Sizes, grid: int | None = None) -> Any:
+    """An empty array for :func:`zarr_values` at ``name``: zarr v3, chunks uncompressed.
+
+    Without a compressor the bytes moved are the values themselves and the time
+    is the store's, not zstd's.
+    """
+    import zarr
+
+    side = zarr_side(sizes, grid)
+    return zarr.create_array(
+        store,
+        name=name,
+        shape=(side, side),
+        chunks=(sizes.zarr_chunk, sizes.zarr_chunk),
+        dtype="int32",
+        compressors=None,
+        zarr_format=3,
+    )
+
+
 def local_file_name(i: int) -> str:
     return f"{i:03d}.bin"
 
@@ -171,6 +230,29 @@ def _parquet(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
         yield parquet_key(i), parquet_blob(frame)
 
 
+def _many(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    for i in range(sizes.many_files):
+        yield many_key(i), parquet_blob(many_frame(i, sizes.many_rows))
+
+
+def _zarr_array(name: str, sizes: Sizes, grid: int | None = None) -> Iterator[tuple[str, bytes]]:
+    """An array written by zarr into a dict: its keys (parent groups too) and bytes."""
+    from zarr.storage import MemoryStore
+
+    written: dict[str, Any] = {}
+    create_zarr(MemoryStore(written), name, sizes, grid)[...] = zarr_values(sizes, grid)
+    for key, buffer in written.items():
+        yield key, buffer.to_bytes()
+
+
+def _zarr(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    return _zarr_array(ZARR_ARRAY, sizes)
+
+
+def _zarr_warmup(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    return _zarr_array(ZARR_WARMUP, sizes, grid=2)
+
+
 #: Every fixture by name; workloads name the ones they read.
 FIXTURES: dict[str, Fixture] = {
     "warmup": _warmup,
@@ -181,6 +263,9 @@ FIXTURES: dict[str, Fixture] = {
     "ranged": _ranged,
     "transfer": _transfer,
     "parquet": _parquet,
+    "many": _many,
+    "zarr": _zarr,
+    "zarr_warmup": _zarr_warmup,
 }
 
 

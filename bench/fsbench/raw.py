@@ -173,16 +173,26 @@ class _PartReader:
         return f"raw-opendal-parquet-{self.r.token}"
 
 
-def dask_read(r: RawSubject, z: Sizes, _: Any) -> int:
+def _dask_read(r: RawSubject, directory: str) -> int:
+    """Every Parquet file in ``directory``, one dask partition each, on dask's threads."""
     import dask.dataframe as dd
     import pandas as pd
 
-    paths = sorted(e.path for e in _files(r, "parquet"))
+    paths = sorted(e.path for e in _files(r, directory))
     # The schema is known, as dask's read_parquet learns it from a footer.
     meta = pd.DataFrame({"id": pd.Series(dtype="int64")})
     for name in data.PARQUET_COLUMNS:
         meta[name] = pd.Series(dtype="float64")
-    return len(dd.from_map(_PartReader(r), paths, meta=meta).compute())
+    frame = dd.from_map(_PartReader(r), paths, meta=meta)
+    return len(frame.compute(scheduler="threads"))
+
+
+def dask_read(r: RawSubject, z: Sizes, _: Any) -> int:
+    return _dask_read(r, "parquet")
+
+
+def dask_many(r: RawSubject, z: Sizes, _: Any) -> int:
+    return _dask_read(r, data.MANY_DIR)
 
 
 def get_files(r: RawSubject, z: Sizes, _: Any) -> int:
@@ -232,6 +242,7 @@ RAW_BODIES: dict[str, RawBody] = {
         pandas_write,
         pandas_read,
         dask_read,
+        dask_many,
         get_files,
         put_files,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fsbench.contenders import RAW, REFERENCE
+from fsbench.contenders import ASYNC, RAW, REFERENCE
 from fsbench.sizes import Sizes
 from fsbench.workloads import WORKLOADS
 
@@ -103,23 +103,31 @@ def _cell(s: Summary | None) -> str:
     return seconds_text(s.median) + ("*" if s.errors else "")
 
 
+def measured_on(summaries: dict, backend: str, names: Sequence[str], index: int) -> list[str]:
+    """The ``names`` (workloads: ``index`` 1, contenders: 2) measured on ``backend``, in order."""
+    seen = {key[index] for key in summaries if key[0] == backend}
+    return [n for n in names if n in seen]
+
+
+def ratio_columns(backend: str, contenders: Sequence[str]) -> list[tuple[str, str]]:
+    """The (subject, yardstick) pairs of the overview: opendalfs' sync and async API against
+    raw OpenDAL, opendalfs against the backend's reference and against obstore."""
+    pairs = [("opendalfs", RAW), (ASYNC, RAW), ("opendalfs", REFERENCE[backend])]
+    pairs.append(("opendalfs", "obstore"))
+    return [(a, b) for a, b in pairs if a in contenders and b in contenders]
+
+
 def overview(
     summaries: dict, backend: str, workloads: list[str], contenders: list[str], sizes: Sizes
 ) -> str:
     """Median seconds per workload (rows) and contender (columns), opendalfs' ratios last."""
-    ref = REFERENCE[backend]
-    head = ["workload", *contenders, "opendalfs x raw", f"opendalfs x {ref}"]
+    pairs = ratio_columns(backend, contenders)
+    head = ["workload", *contenders, *(f"{a} x {'raw' if b == RAW else b}" for a, b in pairs)]
     rows = []
     for w in workloads:
         cells = [_cell(summaries.get((backend, w, c))) for c in contenders]
-        rows.append(
-            [
-                WORKLOADS[w].describe(sizes),
-                *cells,
-                ratio_text(ratio(summaries, backend, w, "opendalfs", RAW)),
-                ratio_text(ratio(summaries, backend, w, "opendalfs", ref)),
-            ]
-        )
+        ratios = [ratio_text(ratio(summaries, backend, w, a, b)) for a, b in pairs]
+        rows.append([WORKLOADS[w].describe(sizes), *cells, *ratios])
     return markdown(head, rows)
 
 
@@ -133,6 +141,7 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
         "min-max s",
         "x raw",
         f"x {ref}",
+        "x obstore",
         "requests",
         "peak RSS MiB",
         "+RSS MiB",
@@ -144,7 +153,7 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
             if s is None:
                 continue
             if s.median is None:
-                rows.append([w, c, "error", "", "", "", "", "", ""])
+                rows.append([w, c, "error", "", "", "", "", "", "", ""])
                 continue
             methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
             requests = "—" if s.requests is None else f"{s.requests:g}"
@@ -156,6 +165,7 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
                     f"{seconds_text(s.low)}-{seconds_text(s.high)}",
                     ratio_text(ratio(summaries, backend, w, c, RAW)),
                     ratio_text(ratio(summaries, backend, w, c, ref)),
+                    ratio_text(ratio(summaries, backend, w, c, "obstore")),
                     f"{requests} ({methods})" if methods else requests,
                     f"{s.peak_rss_mib:.0f}",
                     f"{max(0.0, s.delta_rss_mib):.0f}",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fsbench.backends import Backend
-from fsbench.contenders import fits
+from fsbench.bindings import runs
 from fsbench.data import write_local_files
 from fsbench.sizes import Sizes
 from fsbench.workloads import WORKLOADS
@@ -96,7 +96,8 @@ def run_backend(backend: Backend, plan: Plan) -> list[dict[str, Any]]:
     """Seed one backend, then every round of every workload and contender on it."""
     name = backend.info.name
     started = time.perf_counter()
-    fixtures = sorted({"warmup", *(f for w in plan.workloads for f in WORKLOADS[w].fixtures)})
+    here = [w for w in plan.workloads if any(runs(w, c, name) for c in plan.contenders)]
+    fixtures = sorted({"warmup", *(f for w in here for f in WORKLOADS[w].fixtures)})
     backend.seed(fixtures, plan.sizes)
     print(f"{name}: seeded {', '.join(fixtures)} in {time.perf_counter() - started:.1f} s")
     # In-process stores are process-wide (fsspec's memory://, opendalfs' operators),
@@ -105,11 +106,15 @@ def run_backend(backend: Backend, plan: Plan) -> list[dict[str, Any]]:
     isolate = plan.isolate or backend.seeds_in_worker
     records = []
     for rnd in range(plan.sizes.rounds):
-        for unit in units(plan.workloads, isolate):
-            for c in (c for c in plan.contenders if fits(c, name)):
+        for unit in units(here, isolate):
+            for c in plan.contenders:
                 jobs = [
-                    {"workload": w, "token": f"{w}-{c}-{rnd}-{uuid.uuid4().hex[:8]}"} for w in unit
+                    {"workload": w, "token": f"{w}-{c}-{rnd}-{uuid.uuid4().hex[:8]}"}
+                    for w in unit
+                    if runs(w, c, name)
                 ]
+                if not jobs:
+                    continue
                 cfg = {
                     "backend": backend.info.to_json(),
                     "contender": c,
@@ -127,9 +132,8 @@ def run_backend(backend: Backend, plan: Plan) -> list[dict[str, Any]]:
 
 def run(backends: list[str], plan: Plan, fs_dir: str | None = None) -> list[dict[str, Any]]:
     """Every measurement of ``plan`` on every backend, one backend after the other."""
-    plan.total = sum(
-        plan.sizes.rounds * len(plan.workloads) * sum(fits(c, b) for c in plan.contenders)
-        for b in backends
+    plan.total = plan.sizes.rounds * sum(
+        runs(w, c, b) for b in backends for w in plan.workloads for c in plan.contenders
     )
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="opendalfs-compare-") as work:

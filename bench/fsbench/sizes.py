@@ -1,4 +1,4 @@
-"""How much work each workload does: the full sizes of issue 6 and the ``--quick`` ones."""
+"""How much work each workload does: the full sizes of issues 6 and 11 and the ``--quick`` ones."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ class Sizes:
     #: Files moved by ``get`` and ``put``.
     transfer_count: int = 100
     transfer_size: int = MiB
+    #: The zarr array: ``zarr_grid`` x ``zarr_grid`` chunks of ``zarr_chunk`` x
+    #: ``zarr_chunk`` int32 values, uncompressed (32 x 32 x 4 bytes: 4 KiB a chunk).
+    zarr_grid: int = 32
+    zarr_chunk: int = 32
+    #: The many small Parquet files dask reads: this many files of this many rows.
+    many_files: int = 200
+    many_rows: int = 2000
     #: Rounds: every contender runs every workload this many times, interleaved.
     rounds: int = 5
 
@@ -50,7 +57,7 @@ class Sizes:
 FULL = Sizes()
 
 #: A few minutes on two cores: a tenth of the counts, 16 MiB instead of 256 MiB,
-#: a 16 MB Parquet dataset, two rounds.
+#: a 16 MB Parquet dataset, 256 zarr chunks, 40 small Parquet files, two rounds.
 QUICK = replace(
     FULL,
     small_count=100,
@@ -61,8 +68,18 @@ QUICK = replace(
     ranged_size=8 * MiB,
     parquet_bytes=16 * 10**6,
     transfer_count=20,
+    zarr_grid=16,
+    many_files=40,
     rounds=2,
 )
+
+
+def zarr_chunks(z: Sizes) -> int:
+    return z.zarr_grid**2
+
+
+def zarr_chunk_bytes(z: Sizes) -> int:
+    return z.zarr_chunk**2 * 4  # int32
 
 
 def show_bytes(n: int) -> str:
@@ -86,5 +103,8 @@ def describe(z: Sizes) -> str:
         f"in {show_bytes(z.block)} calls, {z.ranges} x {show_bytes(z.range_size)} ranges "
         f"of a {show_bytes(z.ranged_size)} object, "
         f"{z.parquet_files} Parquet files of {show_bytes(z.parquet_bytes)} in all, "
-        f"{z.transfer_count} x {show_bytes(z.transfer_size)} get/put, {z.rounds} round(s)"
+        f"{z.transfer_count} x {show_bytes(z.transfer_size)} get/put, "
+        f"a zarr array of {show_count(zarr_chunks(z))} x {show_bytes(zarr_chunk_bytes(z))} "
+        f"chunks, {show_count(z.many_files)} Parquet files of {show_count(z.many_rows)} rows, "
+        f"{z.rounds} round(s)"
     )

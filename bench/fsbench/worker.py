@@ -28,9 +28,8 @@ from typing import Any
 
 from fsbench import data
 from fsbench.backends import BackendInfo, count_requests, log_size
-from fsbench.contenders import CONTENDERS, RAW, RawSubject, Subject
+from fsbench.bindings import binding
 from fsbench.memory import current_rss_mib, peak_rss_mib, reset_peak_rss
-from fsbench.raw import RAW_BODIES
 from fsbench.sizes import Sizes
 from fsbench.workloads import WORKLOADS
 
@@ -40,7 +39,7 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _setup(subject: Subject | RawSubject, info: BackendInfo, workload: str, sizes: Sizes) -> None:
+def _setup(subject: Any, info: BackendInfo, workload: str, sizes: Sizes) -> None:
     w = WORKLOADS[workload]
     if info.name == "memory":
         for name in ("warmup", *w.fixtures):
@@ -56,9 +55,12 @@ def measure(
 ) -> dict[str, Any]:
     """Run one measurement and return its record."""
     w = WORKLOADS[workload]
-    body = RAW_BODIES[workload] if contender == RAW else w.run
+    bound = binding(workload, contender, info.name)
+    if bound is None:
+        raise ValueError(f"{contender} does not run {workload} on {info.name}")
+    body = bound.body
     baseline = current_rss_mib()
-    subject = CONTENDERS[contender].make(info)
+    subject = bound.make(info)
     subject.token = token
     subject.local_dir = local_dir
     subject.scratch = tempfile.mkdtemp(prefix="opendalfs-compare-get-")

@@ -5,18 +5,21 @@ work and returns a number (bytes, entries, rows, files) that must equal
 ``expect(sizes)``: a wrong answer is reported, not timed. Raw OpenDAL's versions
 of the same bodies are in :mod:`fsbench.raw`. Anything a body needs that is not
 the work itself (DataFrames to write) comes from ``prepare``, untimed.
+The async API's versions are in :mod:`fsbench.aio`. A workload may run on some
+backends only, and the zarr ones bring their own contenders (zarr stores).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fsbench import data
-from fsbench.contenders import Subject
-from fsbench.sizes import Sizes, show_bytes, show_count
+from fsbench.backends import BackendInfo
+from fsbench.contenders import ZARR_STORES, Subject, ZarrSubject
+from fsbench.sizes import Sizes, show_bytes, show_count, zarr_chunk_bytes, zarr_chunks
 
 Body = Callable[[Any, Sizes, Any], int]
 
@@ -35,6 +38,11 @@ class Workload:
     prepare: Callable[[Sizes], Any] | None = None
     #: Small-object and metadata workloads, which may share one process.
     light: bool = False
+    #: The backends it runs on; None for all.
+    backends: tuple[str, ...] | None = None
+    #: Where set, the only contenders it runs with, each with the subject it makes
+    #: for this workload instead of its own.
+    subjects: Mapping[str, Callable[[BackendInfo], Any]] | None = None
 
 
 # -- small objects, one by one and batched -------------------------------------
@@ -146,11 +154,47 @@ def pandas_read(s: Subject, z: Sizes, _: Any) -> int:
 def dask_read(s: Subject, z: Sizes, _: Any) -> int:
     import dask.dataframe as dd
 
-    return len(dd.read_parquet(s.path("parquet"), filesystem=s.parquet_fs).compute())
+    frame = dd.read_parquet(s.path("parquet"), filesystem=s.parquet_fs)
+    return len(frame.compute(scheduler="threads"))
+
+
+def dask_many(s: Subject, z: Sizes, _: Any) -> int:
+    """By URL where the contender has one (opendalfs, fsspec's local), else ``filesystem=``."""
+    import dask.dataframe as dd
+
+    if s.url is not None:
+        url, options = s.url(data.MANY_DIR)
+        frame = dd.read_parquet(url, storage_options=options)
+    else:
+        frame = dd.read_parquet(s.path(data.MANY_DIR), filesystem=s.parquet_fs)
+    return len(frame.compute(scheduler="threads"))
 
 
 def parquet_total_rows(z: Sizes) -> int:
     return data.parquet_rows(z) * z.parquet_files
+
+
+# -- zarr ----------------------------------------------------------------------------------
+
+
+def zarr_write(s: ZarrSubject, z: Sizes, values: Any) -> int:
+    """Create the array (its metadata and its parent groups), then write every chunk."""
+    array = data.create_zarr(s.store, s.out("zarr"), z)
+    array[...] = values
+    return int(values.size)
+
+
+def zarr_read(s: ZarrSubject, z: Sizes, _: Any) -> int:
+    import zarr
+
+    array = zarr.open_array(s.store, path=data.ZARR_ARRAY, mode="r", zarr_format=3)
+    return int(array[...].sum(dtype="int64"))
+
+
+def _zarr_text(verb: str) -> Callable[[Sizes], str]:
+    return lambda z: (
+        f"zarr {verb}: {show_count(zarr_chunks(z))} chunks of {show_bytes(zarr_chunk_bytes(z))}"
+    )
 
 
 # -- local transfers ---------------------------------------------------------------------------
@@ -321,6 +365,37 @@ WORKLOADS: dict[str, Workload] = {
             ("parquet",),
             dask_read,
             parquet_total_rows,
+        ),
+        Workload(
+            "dask_many",
+            lambda z: (
+                f"dask read_parquet: {show_count(z.many_files)} files of "
+                f"{show_count(z.many_rows)} rows"
+            ),
+            ("many",),
+            dask_many,
+            lambda z: z.many_files * z.many_rows,
+            backends=("fs",),
+        ),
+        Workload(
+            "zarr_write",
+            _zarr_text("write"),
+            ("zarr_warmup",),
+            zarr_write,
+            lambda z: data.zarr_side(z) ** 2,
+            writes=("zarr",),
+            prepare=data.zarr_values,
+            backends=("fs", "s3"),
+            subjects=ZARR_STORES,
+        ),
+        Workload(
+            "zarr_read",
+            _zarr_text("read"),
+            ("zarr", "zarr_warmup"),
+            zarr_read,
+            data.zarr_sum,
+            backends=("fs", "s3"),
+            subjects=ZARR_STORES,
         ),
         Workload(
             "get_files",
