@@ -3,7 +3,8 @@
 fsspec, pandas, zarr and pyarrow branch on ``FileNotFoundError``,
 ``IsADirectoryError`` and friends; OpenDAL's exceptions are not ``OSError``s at
 all, and its file objects raise a bare ``OSError`` whose text starts with the
-error kind. Every OpenDAL call in opendalfs runs inside :func:`translated`, so
+error kind. Every OpenDAL call in opendalfs goes through
+:class:`opendalfs._backend.Backend`, which raises :func:`translate`'s result, so
 none of them reaches a user untranslated.
 """
 
