@@ -148,8 +148,14 @@ class Backend:
 
     # -- operations ----------------------------------------------------------
 
-    def stat(self, name: str, *, directory: bool = False) -> Awaitable[Any]:
-        return self._call("stat", name, self._path(name, directory))
+    def stat(
+        self, name: str, *, directory: bool = False, version: str | None = None
+    ) -> Awaitable[Any]:
+        """OpenDAL's metadata of ``name`` (of one of its versions, given ``version``)."""
+        path = self._path(name, directory)
+        if version is not None:
+            return self._call("stat", name, path, version=version)
+        return self._call("stat", name, path)
 
     def read(self, name: str, offset: int, size: int | None, **options: Any) -> Awaitable[bytes]:
         """Bytes from ``offset``, ``size`` of them (None: to the end)."""
@@ -194,15 +200,19 @@ class Backend:
         prefix: str = "",
         recursive: bool = False,
         most: int | None = None,
+        versions: bool = False,
     ) -> list[Any]:
         """OpenDAL entries below ``name`` (its ``dir/`` form, or with ``directory=False``
         every path that starts with the name), at most ``most`` of them.
 
-        ``prefix`` narrows a directory listing to the children starting with it.
+        ``prefix`` narrows a directory listing to the children starting with it;
+        ``versions`` lists every version of each object, newest first.
         """
         key = self.key(name)
         path = ((f"{key}/" if key else "") + prefix or "/") if directory else key
         options: dict[str, Any] = {"recursive": True} if recursive else {}
+        if versions:
+            options["versions"] = True
         if most is not None:
             options["limit"] = most
         try:

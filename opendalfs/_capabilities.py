@@ -119,6 +119,8 @@ class Capabilities:
     """The blocking lister may run in the caller's thread: see BLOCKING_LISTS."""
     in_process: bool
     """The data live in this process's memory: see PROCESS_LOCAL."""
+    versions: bool
+    """Objects keep versions that can be stated, read and listed (S3's version IDs)."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -148,4 +150,5 @@ class Capabilities:
             blocking_calls=scheme in BLOCKING_CALLS,
             blocking_lists=scheme in BLOCKING_LISTS,
             in_process=scheme in PROCESS_LOCAL,
+            versions=cap.stat_with_version and cap.read_with_version and cap.list_with_versions,
         )

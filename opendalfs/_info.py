@@ -16,7 +16,8 @@ def make_info(name: str, meta: Metadata | None, *, is_dir: bool | None = None) -
     Always ``name``, ``size`` and ``type`` (``"file"`` or ``"directory"``); then
     whatever the service reported: ``etag``, ``last_modified`` (a timezone-aware
     datetime, also given as ``mtime``, the key pyarrow reads), ``content_type``,
-    ``content_md5`` and ``version``. ``meta`` may be None for a directory that is
+    ``content_md5`` and ``version`` (also given as ``VersionId``, s3fs' key).
+    ``meta`` may be None for a directory that is
     only implied by the objects under it.
     """
     if is_dir is None:
@@ -33,6 +34,8 @@ def make_info(name: str, meta: Metadata | None, *, is_dir: bool | None = None) -
                 info[field] = value
         if meta.last_modified is not None:
             info["mtime"] = meta.last_modified
+        if meta.version is not None:
+            info["VersionId"] = meta.version  # the key s3fs users read
     return info
 
 

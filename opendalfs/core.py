@@ -18,7 +18,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback, NoOpCallback
 from fsspec.spec import make_instance
 from fsspec.utils import stringify_path
 
-from opendalfs import _paths, _ranges
+from opendalfs import _paths, _ranges, _versions
 from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._backend import Backend
 from opendalfs._capabilities import BLOCKING_CALLS, PROCESS_LOCAL
@@ -162,6 +162,7 @@ max_paths, skip_instance_cache
         listings_expiry_time: float | None = None,
         max_paths: int | None = None,
         sync_driver: str | None = None,
+        version_aware: bool = False,
         **options: Any,
     ) -> None:
         fixed = type(self).scheme
@@ -192,6 +193,8 @@ max_paths, skip_instance_cache
                 f"sync_driver='blocking' is not available on {scheme}: its blocking calls "
                 "cannot be bounded by the timeout, so its sync API runs on the IO loop"
             )
+        if not isinstance(version_aware, bool):
+            raise ValueError(f"version_aware must be True or False, not {version_aware!r}")
         super().__init__(
             asynchronous=asynchronous,
             loop=loop,
@@ -210,6 +213,8 @@ max_paths, skip_instance_cache
         self.write_chunk = write_chunk
         self.write_concurrent = write_concurrent
         self.sync_driver = sync_driver
+        #: Whether versions of objects can be named (``version_id``, ``?versionId=``).
+        self.version_aware = version_aware
         #: Whether the sync twins of single operations run in the caller's thread.
         self.drives_sync_calls = sync_driver == "blocking" and not asynchronous
         if scheme == "fs":
@@ -274,6 +279,8 @@ max_paths, skip_instance_cache
 
     def _locate_anew(self, path: Any) -> tuple[str, str, str]:
         name = self._strip_protocol(path)
+        if self.version_aware and _versions.SUFFIX in name:
+            raise ValueError(f"{name!r} names a version: only reads and info take one")
         if self.spec.container_option is None:
             container, key = "", name
         else:
@@ -331,13 +338,21 @@ max_paths, skip_instance_cache
                 )
             options = {**options, option: container}
         key = config_key(self.scheme, options, self.retries, self.timeout)
+        if self.version_aware and not backend_for(key).caps.versions:
+            raise _versions.unsupported(self.scheme)
         if len(self._config_keys) < 64:  # bounded: one instance may reach many buckets
             self._config_keys[container] = key
         return key
 
     # -- metadata ----------------------------------------------------------
 
-    async def _info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _info(
+        self, path: str, version_id: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """fsspec's ``info``; ``version_id`` (version-aware only) names a past version."""
+        path, version = self._named_version(path, version_id)
+        if version is not None:
+            return await self._version_info(path, version)
         name, container, key = self._locate(path)
         if not key:
             if container:
@@ -347,6 +362,19 @@ max_paths, skip_instance_cache
         if cached is not None:
             return cached
         return await self._stat(name, container, key)
+
+    def _named_version(self, path: str, version_id: str | None) -> tuple[str, str | None]:
+        """``path`` without a ``?versionId=`` suffix, and the version named (see _versions)."""
+        if version_id is None and not self.version_aware:
+            return path, None
+        return _versions.split_version(path, version_id, self.version_aware)
+
+    async def _version_info(self, path: str, version: str) -> dict[str, Any]:
+        """Info of one version of a file (never cached: listings show current versions)."""
+        name, container, key = self._locate(path)
+        if not key:
+            raise IsADirectoryError(errno.EISDIR, "a bucket has no versions", name)
+        return make_info(name, await self._backend(container).stat(name, version=version))
 
     async def _check_container(self, name: str, container: str) -> None:
         """Raise FileNotFoundError (or PermissionError …) unless the container is reachable."""
@@ -397,6 +425,9 @@ max_paths, skip_instance_cache
         Where the service lists by prefix, one listing of the name answers all
         three cases; elsewhere it is ``info``'s stats (two for a missing path).
         """
+        if self.version_aware and _versions.SUFFIX in path:
+            info = await self._info_or_none(path)  # does that version exist?
+            return None if info is None else info["type"]
         name, container, key = self._locate(path)
         backend = self._backend(container) if key else None
         if backend is None or not backend.caps.lists_by_prefix:
@@ -437,23 +468,27 @@ max_paths, skip_instance_cache
         detail: bool = True,
         refresh: bool = False,
         prefix: str = "",
+        versions: bool = False,
         **kwargs: Any,
     ) -> list[Any]:
         """The entries of a directory (``[info]`` of a file).
 
         ``prefix`` keeps the entries whose last segment starts with it, as
-        ``find(prefix=...)`` does. Any other keyword is a TypeError rather than
-        silently ignored.
+        ``find(prefix=...)`` does. ``versions=True`` (version-aware only) lists
+        every version of each file, named ``path?versionId=...``. Any other
+        keyword is a TypeError rather than silently ignored.
         """
         if kwargs:
             raise TypeError(
                 f"ls() got unexpected keyword argument(s) {', '.join(sorted(kwargs))}; "
-                "it takes detail, refresh and prefix"
+                "it takes detail, refresh, prefix and versions"
             )
         if not isinstance(prefix, str):
             raise TypeError(f"ls() prefix must be a str, not {type(prefix).__name__}")
         name, container, key = self._locate(path)
-        if self.spec.container_option is not None and not container:
+        if versions:
+            listing = await self._list_versions(name, container, key)
+        elif self.spec.container_option is not None and not container:
             if self.container is None:
                 self._backend("")  # raises: OpenDAL cannot list containers
             listing = [directory_info(self.container)]
@@ -464,6 +499,59 @@ max_paths, skip_instance_cache
         if prefix:
             listing = [i for i in listing if _paths.basename(i["name"]).startswith(prefix)]
         return [dict(i) for i in listing] if detail else [i["name"] for i in listing]
+
+    async def _list_versions(self, name: str, container: str, key: str) -> list[dict[str, Any]]:
+        """Every version of the files in directory ``name`` (of file ``name``); not cached."""
+        if not self.version_aware:
+            raise ValueError(
+                f"{name}: versions=True needs a filesystem made with version_aware=True"
+            )
+        backend = self._backend(container)
+        target = _paths.as_dir(key)
+        infos = []
+        for entry in await backend.list(name, versions=True):
+            if entry.path in (target, "/"):
+                continue  # the directory itself
+            info = make_info(backend.name(entry.path), entry.metadata)
+            if info["type"] == "file" and "version" in info:
+                info["name"] = _versions.versioned_name(info["name"], info["version"])
+            infos.append(info)
+        if not infos and key:
+            infos = [
+                {**info, "name": _versions.versioned_name(name, info["version"])}
+                for info in await self._versions_of(name, backend)
+            ]
+        if not infos:  # an empty directory, a file without versions, or nothing
+            info = await self._info(name)
+            return [info] if info["type"] == "file" else []
+        return sorted(infos, key=lambda i: i["name"])
+
+    async def _versions_of(self, name: str, backend: Backend) -> list[dict[str, Any]]:
+        """Info of each version of the file ``name``, as the service lists them."""
+        key = backend.key(name)
+        entries = await backend.list(name, directory=False, versions=True)
+        return [
+            make_info(name, entry.metadata)
+            for entry in entries
+            if entry.path == key and entry.metadata.version is not None
+        ]
+
+    async def _object_version_info(self, path: str) -> list[dict[str, Any]]:
+        """Every version of a file, newest first on S3, each with ``IsLatest`` (as in s3fs)."""
+        name, container, key = self._locate(path)
+        if not self.version_aware:
+            raise ValueError(f"{name}: object versions need a filesystem made version_aware=True")
+        if not key:
+            raise IsADirectoryError(errno.EISDIR, "a bucket has no versions", name)
+        backend = self._backend(container)
+        found = await self._versions_of(name, backend)
+        if not found:
+            raise FileNotFoundError(errno.ENOENT, "no such file or versions of it", name)
+        try:
+            latest = (await backend.stat(name)).version
+        except FileNotFoundError:
+            latest = None  # deleted: its newest version is a delete marker
+        return [{**info, "IsLatest": info["version"] == latest} for info in found]
 
     async def _list_dir(self, name: str, container: str, key: str) -> list[dict[str, Any]]:
         """List one directory; a file lists as itself, a missing path raises."""
@@ -601,21 +689,41 @@ max_paths, skip_instance_cache
             depth += 1
         return found
 
+    async def _expand_path(
+        self, path: Any, recursive: bool = False, maxdepth: int | None = None, **kwargs: Any
+    ) -> list[str]:
+        """fsspec's, except that a version's name (``...?versionId=``) is no glob pattern."""
+        paths = [path] if isinstance(path, str) else path
+        if not self.version_aware or not any(_versions.SUFFIX in p for p in paths):
+            return await super()._expand_path(path, recursive, maxdepth, **kwargs)
+        versions = {self._strip_protocol(p) for p in paths if _versions.SUFFIX in p}
+        rest = [p for p in paths if _versions.SUFFIX not in p]
+        if rest:
+            versions.update(await super()._expand_path(rest, recursive, maxdepth, **kwargs))
+        return sorted(versions)
+
     # -- reading -----------------------------------------------------------
 
     async def _cat_file(
-        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+        self,
+        path: str,
+        start: int | None = None,
+        end: int | None = None,
+        version_id: str | None = None,
+        **kwargs: Any,
     ) -> bytes:
         """Bytes ``start:end`` of a file, sliced like ``bytes`` (negative, past the end).
 
         ``if_match=etag`` makes the read fail with ``OSError(ESTALE)`` if the
-        object changed, where the service can check it.
+        object changed, where the service can check it. ``version_id`` (on a
+        version-aware filesystem) reads a past version.
         """
+        path, version = self._named_version(path, version_id)
         name, container, _ = self._locate(path)
         backend = self._backend(container)
-        options = _read_options(kwargs, name, backend)
+        options = _read_options(kwargs, name, backend, version)
         if (start is not None and start < 0) or (end is not None and end < 0):
-            size = (await self._info(name))["size"]
+            size = (await self._info(name, version_id=version))["size"]
             start = _clamp(start, size)
             end = _clamp(end, size)
         start = start or 0
@@ -624,7 +732,7 @@ max_paths, skip_instance_cache
         if start > MAX_OFFSET:
             end = start  # past any object's end: nothing to read
         if end is not None and end <= start:
-            if (await self._info(name))["type"] != "file":  # a missing file still raises
+            if (await self._info(name, version_id=version))["type"] != "file":  # missing raises
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
             return b""
         if backend.caps.reads_directories and not (await self._info(name))["type"] == "file":
@@ -658,7 +766,8 @@ max_paths, skip_instance_cache
             )
         if max_gap is None:
             max_gap = _ranges.NETWORK_GAP
-            if not paths or self._backend(self._locate(paths[0])[1]).caps.in_process:
+            first = self._named_version(paths[0], None)[0] if paths else ""
+            if not paths or self._backend(self._locate(first)[1]).caps.in_process:
                 max_gap = 0  # nothing to save by reading across a gap in memory
         spans, alone = _ranges.plan(paths, starts, ends, max_gap)
         reads = [self._cat_file(s.path, start=s.start, end=s.end, **kwargs) for s in spans]
@@ -682,10 +791,12 @@ max_paths, skip_instance_cache
                     raise result
         return out
 
-    async def _read_open_file(self, name: str, start: int, end: int, etag: str | None) -> bytes:
+    async def _read_open_file(
+        self, name: str, start: int, end: int, etag: str | None, version: str | None = None
+    ) -> bytes:
         """A range of a file already opened (so known to be a file): no type checks."""
         backend = self._backend(self._locate(name)[1])
-        options = _read_options({"if_match": etag}, name, backend)
+        options = _read_options({"if_match": etag}, name, backend, version)
         return await self._read_file(name, backend, start, end, options)
 
     def _streams(self, name: str) -> bool:
@@ -696,10 +807,12 @@ max_paths, skip_instance_cache
         """
         return not self._backend(self._locate(name)[1]).caps.reads_to_end
 
-    async def _open_reader(self, name: str, start: int, etag: str | None) -> Any:
-        """A reader of ``name`` from ``start`` on: one request, streamed."""
+    async def _open_reader(
+        self, name: str, start: int, etag: str | None, version: str | None = None
+    ) -> Any:
+        """A reader of ``name`` (of one of its versions) from ``start`` on: one request."""
         backend = self._backend(self._locate(name)[1])
-        options = _read_options({"if_match": etag}, name, backend)
+        options = _read_options({"if_match": etag}, name, backend, version)
         return await backend.open_reader(name, start, **options)
 
     async def _read_stream(self, reader: Any, size: int) -> bytes:
@@ -765,7 +878,7 @@ max_paths, skip_instance_cache
             if not _maybe_past_the_end(exc):
                 raise
             try:
-                meta = await backend.stat(name)
+                meta = await backend.stat(name, version=options.get("version"))
             except Exception:
                 raise exc from None  # the stat failing too says nothing about the range
             if meta.is_dir:
@@ -946,6 +1059,8 @@ max_paths, skip_instance_cache
         tops: dict[str, dict[str, Any]] = {}
         names = [self._strip_protocol(p) for p in ([path] if isinstance(path, str) else path)]
         for name in names:
+            if self.version_aware and _versions.SUFFIX in name:
+                self._locate(name)  # refuses it: a version cannot be deleted here
             if has_magic(name):
                 tops.update(await self._glob(name, maxdepth=maxdepth, detail=True))
         plain = [n for n in names if not has_magic(n)]
@@ -1271,33 +1386,46 @@ max_paths, skip_instance_cache
         block_size: int | None = None,
         autocommit: bool = True,
         cache_options: dict[str, Any] | None = None,
+        version_id: str | None = None,
         **kwargs: Any,
     ) -> OpendalFile:
-        """Open a buffered file; see :class:`~opendalfs.file.OpendalFile` for the options."""
+        """Open a buffered file; see :class:`~opendalfs.file.OpendalFile` for the options.
+
+        ``version_id`` (on a version-aware filesystem) opens a past version to read.
+        """
+        name, version = self._named_version(self._strip_protocol(path), version_id)
+        if mode != "rb":
+            _versions.refuse_write(name, version)
         return OpendalFile(
             self,
-            self._strip_protocol(path),
+            name,
             mode,
+            version=version,
             block_size=block_size,
             autocommit=autocommit,
             cache_options=cache_options,
             **kwargs,
         )
 
-    async def open_async(self, path: str, mode: str = "rb", **kwargs: Any) -> OpendalAsyncFile:
+    async def open_async(
+        self, path: str, mode: str = "rb", version_id: str | None = None, **kwargs: Any
+    ) -> OpendalAsyncFile:
         """Open a file for ``await f.read()`` / ``await f.write()`` in async code.
 
         Modes ``rb``, ``wb``, ``ab`` and ``xb``; use it as ``async with``.
+        ``version_id`` (on a version-aware filesystem) opens a past version to read.
         """
-        name = self._strip_protocol(path)
+        name, version = self._named_version(self._strip_protocol(path), version_id)
         details = None
+        if mode != "rb":
+            _versions.refuse_write(name, version)
         if mode == "rb":
-            details = await self._info(name)
+            details = await self._info(name, version_id=version)
             if details["type"] != "file":
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         elif mode == "xb" and await self._exists(name):
             raise FileExistsError(errno.EEXIST, "file exists", name)
-        return OpendalAsyncFile(self, name, mode, details=details, **kwargs)
+        return OpendalAsyncFile(self, name, mode, details=details, version=version, **kwargs)
 
     async def _open_writer(
         self,
@@ -1398,7 +1526,10 @@ max_paths, skip_instance_cache
         return int(self.ukey(path)[:32], 16)
 
 
-mirror(OpendalFileSystem, extra=("mv", "rmdir", "touch", "modified", "created", "sign", "ukey"))
+mirror(
+    OpendalFileSystem,
+    extra=("mv", "rmdir", "touch", "modified", "created", "sign", "ukey", "object_version_info"),
+)
 
 
 def _unpickle_in_process_store(
@@ -1442,14 +1573,21 @@ def _clamp(offset: int | None, size: int) -> int | None:
     return max(0, size + offset)
 
 
-def _read_options(kwargs: dict[str, Any], name: str, backend: Backend) -> dict[str, Any]:
-    """The OpenDAL read options in ``kwargs``; conditions the service cannot check are dropped."""
+def _read_options(
+    kwargs: dict[str, Any], name: str, backend: Backend, version: str | None = None
+) -> dict[str, Any]:
+    """The OpenDAL read options: ``if_match`` from ``kwargs``, and ``version``.
+
+    Conditions the service cannot check are dropped.
+    """
     if not kwargs:
-        return {}
-    unknown = set(kwargs) - {"if_match", "version"}
+        return {} if version is None else {"version": version}
+    unknown = set(kwargs) - {"if_match"}
     if unknown:
         raise TypeError(f"{name}: unexpected read option(s) {', '.join(sorted(unknown))}")
     options = {k: v for k, v in kwargs.items() if v is not None}
+    if version is not None:
+        options["version"] = version
     if not backend.caps.read_if_match:
         options.pop("if_match", None)
     return options

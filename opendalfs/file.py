@@ -113,8 +113,9 @@ class _Download:
     fs: OpendalFileSystem
     path: str
 
-    def _setup_download(self, etag: str | None) -> None:
+    def _setup_download(self, etag: str | None, version: str | None) -> None:
         self._given_etag = etag
+        self._version = version
         self._reader: Any = None
         self._reader_at = -1
         self._last_end = -1
@@ -123,11 +124,13 @@ class _Download:
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
         if not in_sequence or not self.fs._streams(self.path):
-            return await self.fs._read_open_file(self.path, start, end, self._etag())
+            return await self.fs._read_open_file(self.path, start, end, self._etag(), self._version)
         try:
             if self._reader_at != start:
                 await self._drop_reader()
-                self._reader = await self.fs._open_reader(self.path, start, self._etag())
+                self._reader = await self.fs._open_reader(
+                    self.path, start, self._etag(), self._version
+                )
                 self._reader_at = start
             data = await self.fs._read_stream(self._reader, end - start)
         except OSError as exc:
@@ -135,7 +138,7 @@ class _Download:
             if isinstance(exc, TimeoutError):
                 raise  # a second try would double the wait
             # A ranged read says what happened (changed, deleted, a passing failure).
-            return await self.fs._read_open_file(self.path, start, end, self._etag())
+            return await self.fs._read_open_file(self.path, start, end, self._etag(), self._version)
         self._reader_at += len(data)
         return data
 
@@ -174,6 +177,7 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         path: str,
         mode: str = "rb",
         block_size: int | str | None = None,
+        version: str | None = None,
         **kwargs: Any,
     ) -> None:
         _check_mode(path, mode)
@@ -183,7 +187,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
         kwargs.setdefault("cache_type", SequentialCache.name)
-        self._setup_download(None)  # some caches read while fsspec's __init__ runs
+        self._setup_download(None, version)  # some caches read while fsspec's __init__ runs
+        if version is not None:
+            self._details = fs.info(path, version_id=version)  # that version's size
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and self.details["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
@@ -292,6 +298,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
         mode: str = "rb",
         details: dict[str, Any] | None = None,
         block_size: int | None = None,
+        version: str | None = None,
         **kwargs: Any,
     ) -> None:
         _check_mode(path, mode)
@@ -311,7 +318,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
             **kwargs,
         )
         self._details = details
-        self._setup_download(details.get("etag") if details else None)
+        self._setup_download(details.get("etag") if details else None, version)
 
     async def _fetch_range(self, start: int, end: int) -> bytes:
         return await self._read_range(start, end)

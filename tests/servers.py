@@ -413,6 +413,32 @@ def start_s3(workdir: Path) -> Running:
     return _guarded(proc, prepare)
 
 
+#: S3's request that turns on versioning for a bucket.
+_VERSIONING_ON = (
+    b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    b"<Status>Enabled</Status></VersioningConfiguration>"
+)
+
+
+def versioned_s3_bucket(running: Running) -> str:
+    """A bucket with versioning on, next to ``running``'s (made once; moto only).
+
+    Against a real endpoint the bucket must exist: ``OPENDALFS_TEST_S3_VERSIONED_BUCKET``.
+    """
+    if os.environ.get("OPENDALFS_TEST_S3_ENDPOINT"):
+        bucket = os.environ.get("OPENDALFS_TEST_S3_VERSIONED_BUCKET")
+        if not bucket:
+            raise ServerUnavailable("set OPENDALFS_TEST_S3_VERSIONED_BUCKET to a versioned bucket")
+        return bucket
+    bucket, url = f"{running.container}-versioned", running.options["endpoint"]
+    if _http(f"{url}/{bucket}", method="PUT", data=b"") != 200:
+        raise ServerError(f"moto: creating bucket {bucket!r} failed")
+    xml = {"Content-Type": "application/xml"}  # moto reads a form body otherwise
+    if _http(f"{url}/{bucket}?versioning", method="PUT", data=_VERSIONING_ON, headers=xml) != 200:
+        raise ServerError(f"moto: turning on versioning for {bucket!r} failed")
+    return bucket
+
+
 # --------------------------------------------------------------------------- azblob
 
 
