@@ -799,13 +799,19 @@ max_paths, skip_instance_cache
         options = _read_options({"if_match": etag}, name, backend, version)
         return await self._read_file(name, backend, start, end, options)
 
-    def _streams(self, name: str) -> bool:
-        """Whether sequential reads of ``name`` may go through one streaming reader.
+    def _reader_use(self, name: str) -> str:
+        """How an open file of ``name`` reads: through one reader or by ranged reads.
 
-        Not where a read must run to the end (FTP): a stream left part way would
-        abort a transfer, which is what those services cannot take.
+        ``"seek"``: every read goes through one reader, sought to its range (memory,
+        fs: see SEEKING_READERS). ``"stream"``: reads that follow one another go
+        through one reader, others are ranged reads. ``"ranged"``: only ranged reads,
+        where a read must run to the end (FTP): a stream left part way would abort
+        a transfer, which is what those services cannot take.
         """
-        return not self._backend(self._locate(name)[1]).caps.reads_to_end
+        caps = self._backend(self._locate(name)[1]).caps
+        if caps.reads_to_end:
+            return "ranged"
+        return "seek" if caps.seeking_readers else "stream"
 
     async def _open_reader(
         self, name: str, start: int, etag: str | None, version: str | None = None
@@ -817,7 +823,11 @@ max_paths, skip_instance_cache
 
     async def _read_stream(self, reader: Any, size: int) -> bytes:
         """Up to ``size`` bytes from a reader (fewer only at the end of the file)."""
-        chunks = []
+        data = await reader.read(size)
+        if len(data) == size or not data:
+            return data  # most reads: all at once
+        chunks = [data]
+        size -= len(data)
         while size > 0:
             data = await reader.read(size)
             if not data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import threading
 from typing import TYPE_CHECKING, Any
 
 from fsspec.asyn import AbstractAsyncStreamedFile
@@ -107,7 +108,9 @@ class _Download:
     A read that continues the previous one goes through one OpenDAL reader kept
     open from there on, so a file read front to back costs one request (as a raw
     OpenDAL reader does) instead of one per block. Any other read is a ranged
-    read. The reader carries the ETag seen at open where the service checks it.
+    read, except where the reader seeks in place (memory, fs): there every read
+    goes through the one reader. The reader carries the ETag seen at open where
+    the service checks it.
     """
 
     fs: OpendalFileSystem
@@ -119,13 +122,19 @@ class _Download:
         self._reader: Any = None
         self._reader_at = -1
         self._last_end = -1
+        self._reader_use: str | None = None  # fs._reader_use(path), asked on first read
 
     async def _read_range(self, start: int, end: int) -> bytes:
+        use = self._reader_use
+        if use is None:
+            use = self._reader_use = self.fs._reader_use(self.path)
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
-        if not in_sequence or not self.fs._streams(self.path):
+        if use == "ranged" or (use == "stream" and not in_sequence):
             return await self.fs._read_open_file(self.path, start, end, self._etag(), self._version)
         try:
+            if self._reader is not None and self._reader_at != start and use == "seek":
+                self._reader_at = await self._reader.seek(start)
             if self._reader_at != start:
                 await self._drop_reader()
                 self._reader = await self.fs._open_reader(
@@ -187,6 +196,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
         kwargs.setdefault("cache_type", SequentialCache.name)
+        # One read at a time: caches such as "background" fetch from another thread,
+        # and an OpenDAL reader takes one call at a time.
+        self._reading = threading.Lock()
         self._setup_download(None, version)  # some caches read while fsspec's __init__ runs
         if version is not None:
             self._details = fs.info(path, version_id=version)  # that version's size
@@ -195,13 +207,15 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return self._run(self._read_range, start, end)
+        with self._reading:
+            return self._run(self._read_range, start, end)
 
     def close(self) -> None:
         if getattr(self, "_reader", None) is not None and (
             self.fs.drives_sync_calls or not self.fs.loop.is_closed()
         ):
-            self._run(self._drop_reader)
+            with self._reading:
+                self._run(self._drop_reader)
         super().close()
 
     def readline(self, size: int | None = -1) -> bytes:
