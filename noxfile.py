@@ -65,10 +65,11 @@ for _python in PYTHONS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check formatting and lint rules; ruff's settings live in pyproject.toml."""
-    session.install("ruff")
+    """Check formatting, lint rules and types; ruff's and mypy's settings live in pyproject.toml."""
+    session.install("ruff", "mypy", ".")  # mypy reads opendal's and fsspec's own types
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
+    session.run("mypy")
 
 
 @nox.session

@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from opendalfs._config import refuse_unknown
+
 
 def _put(options: dict[str, Any], name: str, value: Any, source: str) -> None:
     """Set ``options[name]`` from ``source``, unless it already holds another value."""
@@ -41,12 +43,7 @@ def _client_kwargs(options: dict[str, Any], mapping: dict[str, str]) -> None:
     if not isinstance(given, dict):
         raise TypeError(f"client_kwargs must be a dict, not {type(given).__name__}")
     client = dict(given)
-    unknown = sorted(set(client) - set(mapping))
-    if unknown:
-        raise ValueError(
-            f"client_kwargs {', '.join(map(repr, unknown))} have no OpenDAL equivalent; "
-            f"known: {', '.join(sorted(mapping))}"
-        )
+    refuse_unknown(client, mapping, "client_kwargs (those with an OpenDAL equivalent)", ValueError)
     for key, value in client.items():
         _put(options, mapping[key], value, f"client_kwargs[{key!r}]")
 

@@ -20,6 +20,7 @@ A backend runs in one of two modes, chosen by whoever drives the coroutine:
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,7 +35,7 @@ from opendalfs.errors import OPENDAL_ERRORS, error_kind, masked_cause, translate
 
 #: What a call may raise that :func:`translate` knows: OpenDAL's classes, and the bare
 #: ``OSError`` its file objects raise with the error kind at the start of the text.
-_CAUGHT = (*OPENDAL_ERRORS, OSError)
+_CAUGHT: tuple[type[BaseException], ...] = (*OPENDAL_ERRORS, OSError)
 
 
 class _RuntimeState:
@@ -232,9 +233,9 @@ class Backend:
 
     async def _list_async(
         self, name: str, path: str, most: int | None, options: dict[str, Any]
-    ) -> list[Any]:
+    ) -> builtins.list[Any]:
         lister = await self._async_call("list", name, path, **options)
-        entries = []
+        entries: builtins.list[Any] = []
         what = f"list {name}"
         while most is None or len(entries) < most:
             step = lister.__anext__()

@@ -35,6 +35,18 @@ BLOCKING_LISTS = PROCESS_LOCAL | frozenset({"fs"})
 #: 25 µs per call there.
 NO_LAYERS = PROCESS_LOCAL
 
+#: Services whose failures opendalfs does not retry by default: OpenDAL flags almost
+#: every local I/O error (ENOTEMPTY, ENOTDIR, ENOSPC …) temporary, and retrying a
+#: local disk error only delays the same failure.
+NO_RETRIES = frozenset({"fs"})
+
+#: Options a service gets unless the user gives them: fs reaches the whole disk, as
+#: fsspec's local filesystem does, and its names are absolute paths without the "/".
+DEFAULT_OPTIONS: dict[str, dict[str, str]] = {"fs": {"root": "/"}}
+
+#: Services whose ``root`` is a local directory, checked when the filesystem is made.
+LOCAL_ROOTS = frozenset({"fs"})
+
 #: Services whose OpenDAL reader seeks in place: a seek and a read of 64 KiB cost a
 #: few µs there, while each ranged read is a fresh OpenDAL call (about 30 µs on
 #: memory, 300 µs on fs). An open file reads them through one reader, sought to each
@@ -104,7 +116,6 @@ class Capabilities:
     """OpenDAL's writer takes a write at a time (in parts, or gathered by OpenDAL)."""
     write_empty: bool
     presign_read: bool
-    shared: bool
     read_if_match: bool
     append: bool
     """Native appends, only where they were seen to append (not just claimed)."""
@@ -147,7 +158,6 @@ class Capabilities:
             write_streams=cap.write_can_multi or scheme in GATHERS_WRITES,
             write_empty=cap.write_can_empty,
             presign_read=cap.presign_read,
-            shared=cap.shared,
             read_if_match=cap.read_with_if_match,
             append=cap.write_can_append and scheme in VERIFIED_APPEND,
             reads_directories=scheme in READS_DIRECTORIES,

@@ -24,6 +24,7 @@ from opendal.layers import RetryLayer, TimeoutLayer
 
 from opendalfs._backend import Backend, runtime
 from opendalfs._capabilities import NO_LAYERS, PROCESS_LOCAL, Capabilities
+from opendalfs._config import refuse_unknown
 from opendalfs._guard import GRACE
 from opendalfs._services import ServiceSpec, is_secret, spec
 from opendalfs.errors import OPENDAL_ERRORS, masked_cause, translate
@@ -36,13 +37,7 @@ def service_options(spec: ServiceSpec, options: Mapping[str, Any]) -> dict[str, 
     ``regoin=`` would otherwise go unnoticed until a confusing failure later.
     """
     if spec.options is not None:
-        unknown = sorted(set(options) - spec.options)
-        if unknown:
-            raise ValueError(
-                f"unknown option{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(map(repr, unknown))} for OpenDAL service {spec.scheme!r}; "
-                f"valid options are: {', '.join(sorted(spec.options))}"
-            )
+        refuse_unknown(options, spec.options, f"OpenDAL service {spec.scheme!r}", ValueError)
     texts = {key: _option_text(key, value) for key, value in options.items() if value is not None}
     if "endpoint" in texts:
         _check_endpoint(texts["endpoint"])

@@ -84,7 +84,7 @@ def drive(coro: Coroutine[Any, Any, Any]) -> Any:
         _BLOCKING.reset(token)
     coro.close()
     raise SuspendedError(
-        f"{coro.__qualname__} suspended while driven in blocking mode; "
+        f"{getattr(coro, '__qualname__', coro)} suspended while driven in blocking mode; "
         "this is a bug in opendalfs, please report it"
     )
 

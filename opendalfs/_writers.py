@@ -72,3 +72,10 @@ def empty_file_error(name: str, scheme: str) -> NotImplementedError:
     return NotImplementedError(
         f"{name}: {scheme} cannot store empty files (OpenDAL writes nothing)"
     )
+
+
+def creates(mode: str, name: str) -> bool:
+    """Whether a ``pipe_file``/``put_file`` mode creates only (``"create"``) or overwrites."""
+    if mode not in ("overwrite", "create"):
+        raise ValueError(f"{name}: mode must be 'overwrite' or 'create', not {mode!r}")
+    return mode == "create"

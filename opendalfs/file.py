@@ -12,6 +12,7 @@ from fsspec.asyn import AbstractAsyncStreamedFile
 from fsspec.spec import AbstractBufferedFile
 
 from opendalfs._cache import SequentialCache
+from opendalfs._config import refuse_unknown
 from opendalfs._sync import drive, run_blocking
 from opendalfs._writers import WRITE_OPTIONS, check_count
 
@@ -74,12 +75,8 @@ class _Upload:
         if mode != "rb":
             check_count("write_chunk", self._chunk)
             check_count("write_concurrent", self._concurrent)
-            unknown = set(kwargs) - FILE_OPTIONS
-            if unknown:
-                raise TypeError(
-                    f"{path}: unexpected option(s) {', '.join(sorted(unknown))} for a "
-                    f"file opened {mode!r}; write options are {', '.join(sorted(WRITE_OPTIONS))}"
-                )
+            valid = FILE_OPTIONS | WRITE_OPTIONS | {"write_chunk", "write_concurrent"}
+            refuse_unknown(kwargs, valid, f"opening {path} {mode!r}")
         return self._chunk
 
     async def _new_writer(self, mode: str) -> Any:
@@ -179,6 +176,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
     """
 
     fs: OpendalFileSystem
+    closed: bool
+    offset: int | None
+    buffer: io.BytesIO
 
     def __init__(
         self,
@@ -211,8 +211,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
             return self._run(self._read_range, start, end)
 
     def close(self) -> None:
+        loop = self.fs.loop
         if getattr(self, "_reader", None) is not None and (
-            self.fs.drives_sync_calls or not self.fs.loop.is_closed()
+            self.fs.drives_sync_calls or (loop is not None and not loop.is_closed())
         ):
             with self._reading:
                 self._run(self._drop_reader)
@@ -304,6 +305,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
     """
 
     fs: OpendalFileSystem
+    closed: bool
 
     def __init__(
         self,

@@ -252,7 +252,7 @@ def test_ls_with_prefix(fs, root):
 
 @pytest.mark.any_service
 def test_ls_refuses_unknown_keywords(fs, root, counting):
-    with pytest.raises(TypeError, match=r"unexpected keyword.*delimiter"):
+    with pytest.raises(TypeError, match=r"unexpected option.*delimiter"):
         fs.ls(root, delimiter="/")
     with pytest.raises(TypeError, match="prefix must be a str"):
         fs.ls(root, prefix=1)

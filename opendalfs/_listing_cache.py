@@ -1,0 +1,134 @@
+"""The listing cache: fsspec's dircache, kept correct across every change made here.
+
+The filesystem touches the dircache only through this interface: a listing goes
+in with ``_store_listing`` (one directory) or ``_cache_listings`` (a recursive
+listing), comes out with ``_cached_listing`` or ``_cached_info``, and every change
+made through the filesystem calls ``invalidate_cache``. A listing carries the token
+taken before it was made, and is not stored if anything changed meanwhile, so
+concurrent threads never cache a listing that misses a write.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any
+
+from opendalfs import _paths
+from opendalfs._info import directory_info, make_info
+from opendalfs._naming import Naming
+
+
+class ListingCache(Naming):
+    """The bookkeeping of fsspec's dircache for this filesystem."""
+
+    #: Counts cache invalidations, so a listing made meanwhile is not cached.
+    _generation = 0
+
+    def _listing_token(self) -> int:
+        """Taken before listing; a listing stored with a stale token is dropped."""
+        return self._generation
+
+    def _cached_listing(self, name: str) -> list[dict[str, Any]] | None:
+        return self.dircache.get(name)
+
+    def _store_listing(self, name: str, infos: list[dict[str, Any]], token: int) -> None:
+        """Keep the listing of directory ``name`` unless something changed since ``token``."""
+        if token == self._generation:
+            self.dircache[name] = infos
+
+    def _cached_info(self, name: str) -> dict[str, Any] | None:
+        """Info from the parent's cached listing; FileNotFoundError if it proves absence."""
+        parent = _paths.parent(name)
+        try:
+            listing = self.dircache[parent]
+        except KeyError:
+            return None
+        same = [info for info in listing if info["name"] == name]
+        if same:
+            # A file wins over a directory of the same name (object stores), as in _stat.
+            return dict(min(same, key=lambda info: info["type"] != "file"))
+        raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+
+    def _cache_listings(
+        self, name: str, found: dict[str, dict[str, Any]], both: set[str], token: int
+    ) -> None:
+        """Fill the listing cache for ``name`` and every directory below it from ``found``.
+
+        ``found`` is a complete recursive listing, so each directory's children
+        are all in it: a later ``ls``, ``info`` or ``exists`` below ``name`` needs
+        no request. A directory holding a name that is both a file and a
+        directory is left out: its real listing shows that name twice.
+        """
+        if token != self._generation:
+            return  # something changed while it was listed
+        listings: dict[str, list[dict[str, Any]]] = {name: []}
+        for child, info in found.items():
+            if info["type"] == "directory":
+                listings.setdefault(child, [])
+        for child, info in found.items():
+            siblings = listings.get(_paths.parent(child))
+            if siblings is not None:
+                siblings.append(info)
+        for parent in {_paths.parent(n) for n in both}:
+            listings.pop(parent, None)
+        for directory, infos in listings.items():
+            if infos:  # an empty one may be a link OpenDAL did not follow: ls will see
+                infos.sort(key=lambda i: i["name"])
+                self.dircache[directory] = infos
+
+    def invalidate_cache(self, path: str | None = None) -> None:
+        """Forget cached listings of ``path``, everything below it, and its parents.
+
+        Also tells listings still under way that they may be stale: they are not
+        cached when they finish.
+        """
+        self._generation += 1
+        if path is None:
+            self.dircache.clear()
+            return
+        name = self._strip_protocol(path)
+        below = f"{name}/"
+        for cached in [k for k in self.dircache if k.startswith(below)]:
+            self.dircache.pop(cached, None)
+        while True:
+            self.dircache.pop(name, None)
+            if not name:
+                break
+            name = _paths.parent(name)
+
+
+def _add_found(
+    found: dict[str, dict[str, Any]],
+    path: str,
+    meta: Any,
+    base: str,
+    head: str,
+    prefix: str,
+    both: set[str],
+) -> None:
+    """Record one recursive-listing entry and the directories it implies.
+
+    On object stores a name can be a file and a directory at once; the file wins
+    (as in ``info``), and the name goes into ``both``.
+    """
+    rel = path[len(base) :].rstrip("/")
+    if not path.startswith(base) or not rel or not rel.startswith(prefix):
+        return  # the listed directory itself, or outside the prefix
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        _record(found, both, directory_info(head + base + "/".join(parts[:i])))
+    full = head + base + rel
+    _record(found, both, make_info(full, meta, is_dir=meta.is_dir))
+
+
+def _record(found: dict[str, dict[str, Any]], both: set[str], info: dict[str, Any]) -> None:
+    """Keep ``info`` unless a file of its name is known; note names of both kinds."""
+    seen = found.get(info["name"])
+    if seen is None:
+        found[info["name"]] = info
+    elif seen["type"] != info["type"]:
+        both.add(info["name"])
+        if info["type"] == "file":
+            found[info["name"]] = info
+    elif info["type"] == "file" or seen.keys() < info.keys():
+        found[info["name"]] = info  # the entry itself over the directory it implied
