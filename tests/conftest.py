@@ -152,15 +152,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "any_service: also runs on key-value services (no listing, no directories)"
     )
+    config.addinivalue_line(
+        "markers", "own_services: parametrizes ``service`` itself, so --service does not choose"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each service test on every service it applies to, and only those."""
     if "service" not in metafunc.fixturenames:
         return
-    for mark in metafunc.definition.iter_markers("parametrize"):
-        if mark.args and "service" in str(mark.args[0]).replace(" ", "").split(","):
-            return  # the test names its services itself
+    if metafunc.definition.get_closest_marker("own_services") is not None:
+        return  # the test names its services itself
     chosen = metafunc.config.getoption("--service") or SERVICES
     anywhere = metafunc.definition.get_closest_marker("any_service") is not None
     names = [n for n in chosen if anywhere or PROFILES[n].get("listing", True)]

@@ -130,6 +130,7 @@ def test_other_services_are_untouched():
         OpendalFileSystem("memory", key="x")
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["s3", "azblob"], indirect=True)
 def test_familiar_options_reach_a_live_server(service, servers, root):
     """s3fs-style and adlfs-style options work against the real test servers."""

@@ -130,6 +130,7 @@ def test_trailing_slashes_and_protocols_name_the_same_thing(fs, root, service):
     assert fs.unstrip_protocol(f"{root}/d/f") == url
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", PEER_SERVICES, indirect=True)
 def test_the_protocols_of_peer_filesystems_name_the_same_thing(fs, root, service):
     """``s3://``, ``gs://``, ``abfs://`` … as s3fs, gcsfs and adlfs users write them."""
@@ -144,6 +145,7 @@ def test_the_protocols_of_peer_filesystems_name_the_same_thing(fs, root, service
     )
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["azblob"], indirect=True)
 def test_azure_urls_may_name_the_account(fs, root):
     """adlfs' ``abfs[s]://container@account.dfs.core.windows.net/key`` form."""
@@ -167,6 +169,7 @@ def test_a_foreign_protocol_is_refused_before_any_request(fs, root, service, cou
     assert counting.calls == {}
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
 def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
     missing = f"opendalfs-missing-{uuid.uuid4().hex[:12]}"
@@ -183,6 +186,7 @@ def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
     assert fs.find(missing) == []
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
 def test_buckets_are_neither_created_nor_deleted(fs, service, root):
     """OpenDAL has no API for either: a NotImplementedError, nothing else done."""

@@ -318,6 +318,7 @@ def test_read_after_delete_is_file_not_found(fs, root):
         f.read()
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["fs"], indirect=True)
 def test_write_below_a_file_is_an_oserror(fs, root):
     """On a real filesystem a file cannot have children; the error is a builtin one."""
@@ -328,6 +329,7 @@ def test_write_below_a_file_is_an_oserror(fs, root):
     assert info.value.filename == f"{root}/file/child"
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["fs"], indirect=True)
 def test_path_below_a_file_does_not_exist(fs, root):
     """``a/file/child`` does not exist when ``a/file`` is a file: exists() is False.
@@ -355,6 +357,7 @@ def test_cat_directory_is_a_directory(fs, root):
         fs.cat_file(f"{root}/dir")
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["fs"], indirect=True)
 def test_write_onto_directory_is_a_directory(fs, root):
     """On fs, writing where a directory is fails with EISDIR; the type should say so."""

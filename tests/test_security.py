@@ -241,6 +241,7 @@ def s3_user(service: Any) -> None:
         moto_access_key(service.options["endpoint"], service.options["region"])
 
 
+@pytest.mark.own_services
 @ON_S3
 @pytest.mark.timeout(60)
 def test_wrong_credentials_never_show_a_secret(service, fs, root, s3_user, all_logs):
@@ -450,6 +451,7 @@ def query(url: str) -> dict[str, list[str]]:
     return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
 
 
+@pytest.mark.own_services
 @ON_S3
 @pytest.mark.parametrize("expiration", [1, 60, 3600, 604800])
 def test_presigned_url_carries_the_expiry_asked_for(fs, root, expiration):
@@ -461,6 +463,7 @@ def test_presigned_url_carries_the_expiry_asked_for(fs, root, expiration):
             assert response.read() == b"signed"
 
 
+@pytest.mark.own_services
 @ON_S3
 @pytest.mark.parametrize("name", ["with space", "ünïcode", "q?x=1&y", "a+b", "pct%41", "hash#1"])
 def test_presigned_url_reads_names_that_need_quoting(fs, root, name):
@@ -469,6 +472,7 @@ def test_presigned_url_reads_names_that_need_quoting(fs, root, name):
         assert r.read() == name.encode()
 
 
+@pytest.mark.own_services
 @ON_S3
 def test_presigned_url_holds_a_signature_never_the_secret(service, fs, root):
     """The URL proves the secret without containing it (moto answers presigned requests
