@@ -248,13 +248,6 @@ def test_summary_without_source_is_the_first_line():
     ) == ("Unexpected (permanent) at list => boom")
 
 
-def test_summary_masks_secrets():
-    text = summary(odx.NotFound(MULTILINE.replace("missing", "hunter2")), secrets=("hunter2",))
-    assert "hunter2" not in text
-    text = summary(odx.NotFound("NotFound (permanent) at read => hunter2"), secrets=("hunter2",))
-    assert "hunter2" not in text
-
-
 def test_summary_of_a_real_backtrace(tmp_path):
     """With RUST_BACKTRACE=1 OpenDAL appends a long backtrace; the summary drops it."""
     code = textwrap.dedent(

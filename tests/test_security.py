@@ -25,8 +25,11 @@ from typing import Any
 import fsspec
 import pytest
 from moto_auth import moto_access_key, rejected_credentials
+from opendal import exceptions as odx
 
 from opendalfs import OpendalFileSystem
+from opendalfs._services import is_secret
+from opendalfs.errors import summary
 
 SECRET = "sEcReT-9f2c41d0b7e6a3"
 TOKEN = "tOkEn-4b1e88c2d9a05f"
@@ -143,6 +146,17 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "container/key",
     ),
+    "azblob-connection-string": (
+        "azblob",
+        {
+            "connection_string": (
+                "DefaultEndpointsProtocol=http;AccountName=devaccount;"
+                f"AccountKey={base64.b64encode(SECRET.encode()).decode()};"
+                "BlobEndpoint=http://127.0.0.1:{port}/devaccount;"
+            )
+        },
+        "container/key",
+    ),
     "azblob-sas-token": (
         "azblob",
         {
@@ -232,6 +246,53 @@ def test_a_password_inside_a_url_option_is_hidden(closed_port):
     assert_hidden((SECRET,), repr(fs), str(fs))
     (error,) = failures(lambda: fs.cat_file("key"))
     assert_hidden((SECRET,), shown(error))
+
+
+def test_reprs_name_the_secret_options_and_show_the_rest(closed_port):
+    """A repr hides a secret's value, not that it was given, nor the other options."""
+    fs, _ = scenario_filesystem("s3", closed_port)
+    for text in (repr(fs), str(fs)):
+        assert "secret_access_key=" in text
+        assert "region='us-east-1'" in text
+
+
+def test_wrong_value_type_of_a_secret_hides_the_value():
+    with pytest.raises(TypeError, match="'secret_access_key'") as info:
+        OpendalFileSystem("s3", region="us-east-1", secret_access_key={"v": SECRET})
+    assert_hidden((SECRET,), shown(info.value))
+
+
+@pytest.mark.parametrize(
+    ("option", "secret"),
+    [
+        ("secret_access_key", True),
+        ("session_token", True),
+        ("account_key", True),
+        ("password", True),
+        ("token", True),
+        ("sas_token", True),
+        ("connection_string", True),
+        ("credential", True),
+        ("access_key_id", False),
+        ("key_field", False),
+        ("region", False),
+        ("endpoint", False),
+        ("bucket", False),
+        ("root", False),
+    ],
+)
+def test_is_secret(option, secret):
+    assert is_secret(option) is secret
+
+
+def test_summary_masks_secrets():
+    """The one line a translated error keeps hides a secret in its first line and its source."""
+    message = (
+        "NotFound (permanent) at read => entity hunter2 not found\n\n"
+        "Context:\n   path: hunter2\n\nSource:\n   no hunter2 here (os error 2)\n"
+    )
+    text = summary(odx.NotFound(message), secrets=("hunter2",))
+    assert text == "NotFound (permanent) at read => entity *** not found (no *** here (os error 2))"
 
 
 @pytest.fixture
