@@ -1,4 +1,4 @@
-"""Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, pickling.
+"""Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, instance caching.
 
 The network tests use real sockets on 127.0.0.1 opened here: a server that never
 answers (timeouts), a closed port (connection refused) and a tiny HTTP server
@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import pickle
 import socket
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -332,33 +329,7 @@ def test_connection_refused_is_a_builtin_oserror(closed_port):
     assert "refused" in str(exc).lower()
 
 
-# -- pickling and instance caching -----------------------------------------------------------
-
-
-def test_generic_memory_filesystem_pickles(memory_dir):
-    fs = OpendalFileSystem("memory")
-    fs.pipe_file(f"{memory_dir}/a", b"before pickling")
-    data = pickle.dumps(fs)
-    OpendalFileSystem.clear_instance_cache()  # loads() must build, not look up
-    copy = pickle.loads(data)
-    assert copy is not fs
-    assert copy == fs
-    assert copy.cat_file(f"{memory_dir}/a") == b"before pickling"
-
-
-def test_generic_fs_filesystem_pickles(tmp_path):
-    fs = OpendalFileSystem("fs", root=str(tmp_path))
-    fs.pipe_file("dir/a", b"on disk")
-    data = pickle.dumps(fs)
-    OpendalFileSystem.clear_instance_cache()
-    copy = pickle.loads(data)
-    assert copy is not fs
-    assert copy == fs
-    assert copy.cat_file("dir/a") == b"on disk"
-    code = "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).cat_file('dir/a'))"
-    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, timeout=120)
-    assert out.returncode == 0, out.stderr.decode()
-    assert out.stdout.decode().strip() == "b'on disk'"
+# -- instance caching ---------------------------------------------------------------------------
 
 
 def test_instances_are_cached():
