@@ -1,136 +1,22 @@
 """Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, instance caching.
 
-The network tests use real sockets on 127.0.0.1 opened here: a server that never
-answers (timeouts), a closed port (connection refused) and a tiny HTTP server
-that always answers 503 (retries).
+What retries and timeouts do when a server fails is tested in test_faults.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fsspec
 import fsspec.core
 import pytest
+from helpers import s3_options
 
 from opendalfs import OpendalFileSystem
 from opendalfs.registry import SERVICE_CLASSES
-
-SECRET = "s3cr3t-value"
-#: A call that should end within a second may take this long before the test calls it a hang.
-HANG_GUARD = 30.0
-
-
-def s3_options(port: int, **extra: Any) -> dict[str, Any]:
-    """S3 options for an endpoint on this machine, with nothing read from the environment."""
-    return {
-        "bucket": "b",
-        "endpoint": f"http://127.0.0.1:{port}",
-        "region": "us-east-1",
-        "access_key_id": "AKIAEXAMPLE",
-        "secret_access_key": SECRET,
-        "disable_config_load": True,
-        **extra,
-    }
-
-
-def raised_by(call: Callable[[], Any], guard: float = HANG_GUARD) -> BaseException | None:
-    """Run ``call`` in a thread; its exception (None if it returned). Fails on a hang."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as exc:
-            outcome.append(exc)
-        else:
-            outcome.append(None)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(guard)
-    if thread.is_alive():
-        pytest.fail(f"the call did not return within {guard} s")
-    return outcome[0]
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers them."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return  # the server socket was closed
-            held.append(conn)  # keep it open, say nothing
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield server.getsockname()[1]
-    server.close()
-    for conn in held:
-        conn.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port nothing listens on: connecting is refused at once."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-class Busy(BaseHTTPRequestHandler):
-    """Answers every request with S3's 503 SlowDown, and counts the requests."""
-
-    protocol_version = "HTTP/1.1"
-    requests: list[str]
-
-    def _reply(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.requests.append(f"{self.command} {self.path}")
-        body = b"<Error><Code>SlowDown</Code><Message>slow down</Message></Error>"
-        self.send_response(503)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    do_GET = do_HEAD = do_PUT = do_DELETE = _reply
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def busy_server() -> Iterator[tuple[int, list[str]]]:
-    """(port, requests seen) of an HTTP server that is always busy."""
-    requests: list[str] = []
-    handler = type("CountingBusy", (Busy,), {"requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], requests
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -286,47 +172,6 @@ def test_retries_zero_works(memory_dir):
     assert fs.retries == 0
     fs.pipe_file(f"{memory_dir}/a", b"x")
     assert fs.cat_file(f"{memory_dir}/a") == b"x"
-
-
-@pytest.mark.parametrize("retries", [0, 1, 3])
-def test_retries_repeat_a_temporary_failure(busy_server, retries):
-    """A 503 is temporary: OpenDAL asks again ``retries`` times, then gives up."""
-    port, requests = busy_server
-    fs = OpendalFileSystem("s3", **s3_options(port, retries=retries, timeout=HANG_GUARD))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, OSError), repr(exc)
-    assert exc.filename == "b/key"
-    assert exc.errno == errno.EBUSY
-    assert requests == ["GET /b/key"] * (retries + 1)
-
-
-# -- timeouts and unreachable services --------------------------------------------------------
-
-
-@pytest.mark.parametrize("retries", [0, 2])
-def test_timeout_on_a_silent_server_is_timeout_error(silent_port, retries):
-    """A server that never answers ends in the builtin TimeoutError, retries or not."""
-    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=retries))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, TimeoutError), repr(exc)
-    assert not type(exc).__module__.startswith("opendal.")
-
-
-def test_timeout_error_names_the_path(silent_port):
-    """Like every translated error, a timeout says which path it was about."""
-    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=0))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, TimeoutError), repr(exc)
-    assert "b/key" in str(exc), f"{type(exc).__name__}({str(exc)!r})"
-
-
-def test_connection_refused_is_a_builtin_oserror(closed_port):
-    fs = OpendalFileSystem("s3", **s3_options(closed_port, retries=0))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, OSError), repr(exc)
-    assert not type(exc).__module__.startswith("opendal.")
-    assert exc.filename == "b/key"
-    assert "refused" in str(exc).lower()
 
 
 # -- instance caching ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import base64
 import logging
 import os
 import pickle
-import socket
 import traceback
 import urllib.error
 import urllib.parse
@@ -102,13 +101,6 @@ def assert_hidden(secrets: tuple[str, ...], *texts: str) -> None:
     for text in texts:
         for secret in secrets:
             assert secret not in text, f"a secret shows in:\n{text}"
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 #: Services configured with secrets, each pointed at ``{port}``; the path to read.
