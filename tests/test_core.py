@@ -269,7 +269,7 @@ def test_find_is_one_recursive_listing(fs, root, counting, service):
     counting.calls.clear()
     fs.find(root)
     directories = 3  # root, sub, sub/deep
-    assert counting.calls.get("list") == (1 if service.caps(fs).recursive_list else directories)
+    assert counting.calls.get("list") == (1 if service.recursive_listing else directories)
 
 
 def test_cat_ranges_reads_nearby_ranges_at_once(fs, root, counting):
@@ -539,7 +539,7 @@ def test_cp_uses_server_side_copy_where_the_service_has_it(fs, root, counting, s
     fs.cp_file(f"{root}/src", f"{root}/dst")
     calls = dict(counting.calls)
     assert fs.cat_file(f"{root}/dst") == DATA
-    if service.caps(fs).copy:
+    if service.server_copy:
         assert calls.get("copy") == 1
         assert "read" not in calls
         assert "open" not in calls
@@ -570,7 +570,7 @@ def test_mv_renames_where_the_service_can(fs, root, counting, service):
     fs.mv(f"{root}/src", f"{root}/dst")
     calls = dict(counting.calls)
     assert fs.cat_file(f"{root}/dst") == b"data"
-    if service.caps(fs).rename:
+    if service.renames:
         assert calls.get("rename") == 1
         assert "copy" not in calls
         assert "delete" not in calls
@@ -653,7 +653,7 @@ def test_get_without_a_callback_reads_without_a_stat(fs, root, tmp_path, countin
     counting.calls.clear()
     fs.get_file(f"{root}/f", str(tmp_path / "f"))
     assert (tmp_path / "f").read_bytes() == b"data"
-    if not service.caps(fs).reads_directories:
+    if not service.reads_directories:
         assert "stat" not in counting.calls, counting.calls
     fs.get_file(f"{root}/d", str(tmp_path / "d"))  # a directory: its read fails, then isdir
     assert (tmp_path / "d").is_dir()
@@ -749,7 +749,7 @@ def test_opendal_metadata_has_no_creation_time():
 def test_sign(fs, root, service):
     """A presigned URL reads the object with plain HTTP, for the time asked; or a clear no."""
     fs.pipe_file(f"{root}/f", b"signed content")
-    if not service.caps(fs).presign_read:
+    if not service.presigns:
         with pytest.raises(NotImplementedError, match="presign"):
             fs.sign(f"{root}/f")
         return
@@ -836,7 +836,7 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
     directories = [root, f"{root}/sub", f"{root}/sub/deep"]
     if service.empty_directories:
         directories.append(f"{root}/sub/empty")
-    if not service.caps(fs).recursive_list:
+    if not service.recursive_listing:
         return  # the level-by-level walk caches each listing it makes (ls does)
     counting.calls.clear()
     cached = {d: fs.ls(d) for d in directories[:3]}
@@ -855,7 +855,7 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
 def test_find_with_a_prefix_caches_nothing(fs, root, service):
     put_tree(fs, root)
     fs.find(root, prefix="su")
-    if service.caps(fs).recursive_list:
+    if service.recursive_listing:
         assert not [k for k in fs.dircache if k.startswith(root)]
 
 
@@ -889,7 +889,7 @@ def test_exists_on_a_missing_path_is_one_request(fs, root, counting, service):
     counting.calls.clear()
     assert not fs.exists(f"{root}/missing")
     requests = sum(counting.calls.values())
-    assert requests == (1 if service.caps(fs).lists_by_prefix else 2), counting.calls
+    assert requests == (1 if service.lists_by_prefix else 2), counting.calls
 
 
 def test_cache_answers_info_without_requests(fs, root, counting):
@@ -994,7 +994,7 @@ def test_what_a_key_value_service_cannot_do_says_so(fs, root, service):
         assert fs.ls(root, detail=False) == [f"{root}/k"]
         return
     calls = [(lambda: fs.ls(root), "list"), (lambda: fs.find(root), "list")]
-    if not service.caps(fs).create_dir:
+    if not service.creates_directories:
         calls.append((lambda: fs.mkdir(f"{root}/d"), "directories"))
     for call, operation in calls:
         with pytest.raises(NotImplementedError) as caught:

@@ -433,7 +433,7 @@ def bad_calls(fs: OpendalFileSystem, root: str, service) -> dict[str, object]:
         "open dir": lambda: fs.open(f"{root}/dir", "rb"),
         "escape root": lambda: fs.cat_file(f"{root}/../../x"),
     }
-    if not service.caps(fs).presign_read:
+    if not service.presigns:
         calls["sign"] = lambda: fs.sign(f"{root}/file")
     if not service.object_store:
         calls.update(

@@ -404,7 +404,7 @@ class FilesystemMachine(RuleBasedStateMachine):
             object_store=service.object_store,
             keeps_directories=service.empty_directories,
             empty_files=service.empty_files,
-            renames=service.caps(fs).rename,
+            renames=service.renames,
         )
 
     def at(self, rel: str) -> str:
