@@ -830,6 +830,8 @@ def test_only_directory_listings_are_cached(fs, root):
 
 
 def test_find_fills_the_listing_cache(fs, root, counting, service):
+    """One recursive listing fills the cache of every directory below, whatever the
+    maxdepth; a walk (FTP) caches each directory it lists, down to the maxdepth."""
     put_tree(fs, root)
     fs.makedirs(f"{root}/sub/empty", exist_ok=True)
     fs.find(root, maxdepth=1)
@@ -837,7 +839,12 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
     if service.empty_directories:
         directories.append(f"{root}/sub/empty")
     if not service.recursive_listing:
-        return  # the level-by-level walk caches each listing it makes (ls does)
+        counting.calls.clear()
+        fs.ls(root)
+        assert counting.calls == {}  # the one level walked
+        fs.ls(f"{root}/sub")
+        assert counting.calls.get("list") == 1  # below the maxdepth: not walked
+        fs.find(root)
     counting.calls.clear()
     cached = {d: fs.ls(d) for d in directories[:3]}
     assert fs.info(f"{root}/sub/c.txt")["size"] == len(b"sub/c.txt")
@@ -852,11 +859,19 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
         assert summary(listing) == summary(fs.ls(directory, refresh=True)), directory
 
 
-def test_find_with_a_prefix_caches_nothing(fs, root, service):
+def test_find_with_a_prefix_caches_no_partial_listing(fs, root, service):
+    """A listing narrowed to a prefix is not a directory's listing, so it is not cached:
+    one recursive listing caches nothing; a walk (FTP) caches only the whole listings
+    it made on the way."""
     put_tree(fs, root)
-    fs.find(root, prefix="su")
+    assert fs.find(root, prefix="su") == [f"{root}/sub/c.txt", f"{root}/sub/deep/d.txt"]
+    cached = {k: [i["name"] for i in v] for k, v in fs.dircache.items() if k.startswith(root)}
     if service.recursive_listing:
-        assert not [k for k in fs.dircache if k.startswith(root)]
+        assert cached == {}
+    else:
+        assert set(cached) == {root, f"{root}/sub", f"{root}/sub/deep"}
+    for directory, names in cached.items():
+        assert names == fs.ls(directory, detail=False, refresh=True), directory
 
 
 def test_exists_isdir_isfile_tell_names_apart(fs, root, service):
