@@ -10,11 +10,10 @@ none of them reaches a user untranslated.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from opendal import exceptions as odx
 
@@ -68,11 +67,6 @@ def error_kind(exc: BaseException) -> str | None:
         match = _KIND_PREFIX.match(str(exc))
         return match.group(1) if match else None
     return None
-
-
-def is_timeout(exc: BaseException) -> bool:
-    """Whether ``exc`` is OpenDAL's TimeoutLayer ending a call."""
-    return error_kind(exc) is not None and "timeout reached" in str(exc)
 
 
 def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
@@ -164,17 +158,3 @@ def translate(
     if status:
         return OSError(errno.EIO, f"{cause} (HTTP {status.group(1)})", path)
     return OSError(errno.EIO, cause, path)
-
-
-@contextlib.contextmanager
-def translated(
-    path: str, *, secrets: Iterable[str] = (), creating: bool = False, service: str = ""
-) -> Iterator[None]:
-    """Run a block of OpenDAL calls, re-raising their errors as builtin ones."""
-    try:
-        yield
-    except (*OPENDAL_ERRORS, OSError) as exc:
-        if error_kind(exc) is None:
-            raise
-        error = translate(exc, path, secrets=secrets, creating=creating, service=service)
-        raise error from masked_cause(exc, secrets)

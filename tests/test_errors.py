@@ -18,10 +18,11 @@ from typing import Any
 
 import opendal
 import pytest
+from helpers import DRIVERS, Raises, raising_backend, run
 from opendal import exceptions as odx
 
 from opendalfs import OpendalFileSystem
-from opendalfs._backend import Backend
+from opendalfs._backend import Backend, Reader
 from opendalfs._guard import GRACE, bounded
 from opendalfs.errors import (
     OPENDAL_ERRORS,
@@ -29,7 +30,6 @@ from opendalfs.errors import (
     error_kind,
     summary,
     translate,
-    translated,
 )
 
 PATH = "bucket/dir/key"
@@ -151,7 +151,8 @@ def test_timeout_reached_is_timeout_error(message):
     assert result.errno == errno.ETIMEDOUT
 
 
-def test_bare_oserror_from_opendal_files_is_translated():
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_bare_oserror_from_opendal_files_is_translated(driver):
     """OpenDAL's file objects raise a plain OSError whose text starts with the kind."""
     exc = OSError(
         "NotFound (permanent) at read, context: { service: memory, path: x, range: 0- } "
@@ -161,11 +162,14 @@ def test_bare_oserror_from_opendal_files_is_translated():
     result = translate(exc, PATH)
     assert type(result) is FileNotFoundError
     assert result.filename == PATH
-    with pytest.raises(FileNotFoundError) as info, translated(PATH):
-        raise exc
+    reader = Reader(raising_backend(exc), PATH, Raises(exc), blocking=driver == "blocking")
+    with pytest.raises(FileNotFoundError) as info:
+        run(reader.read(10), driver)
+    assert info.value.filename == PATH
     assert info.value.__cause__ is exc
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize(
     "exc",
     [
@@ -176,44 +180,39 @@ def test_bare_oserror_from_opendal_files_is_translated():
     ],
     ids=["oserror-with-errno", "oserror-text", "already-builtin", "not-an-oserror"],
 )
-def test_unrelated_errors_pass_through_unchanged(exc):
+def test_unrelated_errors_pass_through_unchanged(exc, driver):
     """Only OpenDAL's errors are translated; anything else keeps its identity."""
     assert error_kind(exc) is None
-    with pytest.raises(type(exc)) as info, translated(PATH):
-        raise exc
+    with pytest.raises(type(exc)) as info:
+        run(raising_backend(exc).stat(PATH), driver)
     assert info.value is exc
 
 
-# -- translated(): chaining and secrets ------------------------------------------
+# -- the backend: chaining, creating --------------------------------------------
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_translated_chains_the_original(name):
+def test_backend_chains_the_original(name, driver):
     """The OpenDAL exception stays reachable as ``__cause__`` for debugging."""
     original = opendal_error(name)
-    with pytest.raises(EXPECTED[name]) as info, translated(PATH):
-        raise original
+    with pytest.raises(EXPECTED[name]) as info:
+        run(raising_backend(original).stat(PATH), driver)
     assert info.value.__cause__ is original
     assert not is_opendal(info.value)
+    if isinstance(info.value, OSError):
+        assert info.value.filename == PATH
 
 
-def test_translated_passes_creating_on():
-    """``translated(creating=True)`` is how writes with mode='create' get FileExistsError."""
-    with pytest.raises(FileExistsError), translated(PATH, creating=True):
-        raise opendal_error("ConditionNotMatch")
-
-
-def test_translated_masks_secrets():
-    """A secret that OpenDAL echoes in a message never reaches the user's message."""
-    original = odx.PermissionDenied(
-        "PermissionDenied (permanent) at read => token s3cr3t rejected\n\n"
-        "Context:\n   service: s3\n\nSource:\n   bad signature for s3cr3t\n"
-    )
-    with pytest.raises(PermissionError) as info, translated(PATH, secrets=("s3cr3t", "")):
-        raise original
-    assert "s3cr3t" not in str(info.value)
-    assert "rejected" in str(info.value)
-    assert "bad signature" in str(info.value)
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_backend_passes_creating_on(driver):
+    """How writes with mode='create' get FileExistsError: a failed condition on a create."""
+    backend = raising_backend(opendal_error("ConditionNotMatch"))
+    with pytest.raises(FileExistsError):
+        run(backend.write(PATH, b"x", creating=True), driver)
+    with pytest.raises(OSError) as info:
+        run(backend.write(PATH, b"x"), driver)
+    assert info.value.errno == errno.ESTALE
 
 
 # -- summary() -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 import fsspec
 import pytest
+from helpers import DRIVERS, raising_backend, run
 from moto_auth import moto_access_key, rejected_credentials
 from opendal import exceptions as odx
 
@@ -285,6 +286,23 @@ def test_summary_masks_secrets():
     )
     text = summary(odx.NotFound(message), secrets=("hunter2",))
     assert text == "NotFound (permanent) at read => entity *** not found (no *** here (os error 2))"
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_the_backend_masks_secrets_in_errors_and_their_causes(driver):
+    """A secret that OpenDAL echoes in a message reaches neither the user's message nor
+    the chained OpenDAL error that a traceback prints."""
+    original = odx.PermissionDenied(
+        "PermissionDenied (permanent) at read => token s3cr3t rejected\n\n"
+        "Context:\n   service: s3\n\nSource:\n   bad signature for s3cr3t\n"
+    )
+    backend = raising_backend(original, secrets=("s3cr3t", ""))
+    with pytest.raises(PermissionError) as info:
+        run(backend.read("bucket/key", 0, None), driver)
+    assert "rejected" in str(info.value)
+    assert "bad signature" in str(info.value)
+    assert type(info.value.__cause__) is odx.PermissionDenied
+    assert_hidden(("s3cr3t",), shown(info.value))
 
 
 @pytest.fixture
