@@ -84,10 +84,20 @@ def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     return mask(text, secrets)
 
 
+#: The shortest secret value that :func:`mask` hides in a text.
+MIN_SECRET_LENGTH = 4
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
+    """``text`` with every secret value replaced by ``***``.
+
+    Values shorter than :data:`MIN_SECRET_LENGTH` are left alone: they turn up by
+    chance inside ordinary words (a secret ``b`` would make ``newbucket``
+    ``new***ucket`` in every message), and a secret that short protects next to
+    nothing. A repr still hides a secret option's value whatever its length.
+    """
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, "***")
     return text
 

@@ -29,7 +29,7 @@ from opendal import exceptions as odx
 
 from opendalfs import OpendalFileSystem
 from opendalfs._services import is_secret
-from opendalfs.errors import summary
+from opendalfs.errors import mask, summary
 
 SECRET = "sEcReT-9f2c41d0b7e6a3"
 TOKEN = "tOkEn-4b1e88c2d9a05f"
@@ -286,6 +286,32 @@ def test_summary_masks_secrets():
     )
     text = summary(odx.NotFound(message), secrets=("hunter2",))
     assert text == "NotFound (permanent) at read => entity *** not found (no *** here (os error 2))"
+
+
+def test_values_too_short_to_be_secrets_are_not_masked():
+    """Masking a one-letter value would mangle every message it occurs in."""
+    text = "NotFound (permanent) at stat => newbucket/key not found"
+    assert mask(text, ("b", "ke", "key", "")) == text
+    assert mask(text, ("buck",)) == "NotFound (permanent) at stat => new***et/key not found"
+
+
+def test_a_short_secret_leaves_messages_readable(closed_port):
+    """A one-letter secret key is hidden in the repr, and left alone in messages: masked
+    there it mangled the text and the ``(os error 111)`` that tells a refusal apart."""
+    fs = OpendalFileSystem(
+        "s3",
+        endpoint=f"http://127.0.0.1:{closed_port}",
+        region="us-east-1",
+        access_key_id="AKIDEXAMPLE",
+        secret_access_key="e",
+        disable_config_load=True,
+        retries=0,
+        skip_instance_cache=True,
+    )
+    assert "secret_access_key='***'" in repr(fs)
+    (error,) = failures(lambda: fs.cat_file("newbucket/key"))
+    assert "***" not in str(error), str(error)
+    assert isinstance(error, ConnectionRefusedError), repr(error)
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
