@@ -10,11 +10,10 @@ none of them reaches a user untranslated.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from opendal import exceptions as odx
 
@@ -70,11 +69,6 @@ def error_kind(exc: BaseException) -> str | None:
     return None
 
 
-def is_timeout(exc: BaseException) -> bool:
-    """Whether ``exc`` is OpenDAL's TimeoutLayer ending a call."""
-    return error_kind(exc) is not None and "timeout reached" in str(exc)
-
-
 def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     """One line from an OpenDAL message: what failed and, if given, its source.
 
@@ -90,10 +84,20 @@ def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     return mask(text, secrets)
 
 
+#: The shortest secret value that :func:`mask` hides in a text.
+MIN_SECRET_LENGTH = 4
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
+    """``text`` with every secret value replaced by ``***``.
+
+    Values shorter than :data:`MIN_SECRET_LENGTH` are left alone: they turn up by
+    chance inside ordinary words (a secret ``b`` would make ``newbucket``
+    ``new***ucket`` in every message), and a secret that short protects next to
+    nothing. A repr still hides a secret option's value whatever its length.
+    """
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, "***")
     return text
 
@@ -164,17 +168,3 @@ def translate(
     if status:
         return OSError(errno.EIO, f"{cause} (HTTP {status.group(1)})", path)
     return OSError(errno.EIO, cause, path)
-
-
-@contextlib.contextmanager
-def translated(
-    path: str, *, secrets: Iterable[str] = (), creating: bool = False, service: str = ""
-) -> Iterator[None]:
-    """Run a block of OpenDAL calls, re-raising their errors as builtin ones."""
-    try:
-        yield
-    except (*OPENDAL_ERRORS, OSError) as exc:
-        if error_kind(exc) is None:
-            raise
-        error = translate(exc, path, secrets=secrets, creating=creating, service=service)
-        raise error from masked_cause(exc, secrets)

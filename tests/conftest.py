@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from opendalfs import OpendalFileSystem
-from opendalfs._capabilities import Capabilities
 
 # Property tests: a fixed, repeatable budget under CI; HYPOTHESIS_PROFILE=soak for more.
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
@@ -48,37 +48,112 @@ class Service:
     #: Whether the sync API calls OpenDAL's blocking operator in the caller's thread
     #: by default (``sync_driver="blocking"``), rather than running on the IO loop.
     blocking_sync: bool = False
+    #: Whether one recursive listing can be trusted to show a whole tree; where it
+    #: cannot (FTP), ``find`` and recursive deletes walk one directory at a time.
+    recursive_listing: bool = True
+    #: Whether the service makes directories (key-value stores may only imply them).
+    creates_directories: bool = True
+    #: Whether the service copies an object itself, the bytes never passing through us.
+    server_copy: bool = False
+    #: Whether the service renames in one call.
+    renames: bool = False
+    #: Whether the service presigns read URLs.
+    presigns: bool = False
+    #: Whether reading a directory returns something (WebDAV's HTML page) instead of failing.
+    reads_directories: bool = False
+    #: Whether one listing of ``a/b`` shows every name that starts with it (``a/b``,
+    #: ``a/b/``, ``a/b-x``), so one request tells a file, a directory and nothing apart.
+    lists_by_prefix: bool = False
+    #: Whether writes go up in parts, where ``write_chunk`` and ``write_concurrent`` apply.
+    write_parts: bool = False
+    #: Whether OpenDAL's writer takes many writes and stores them as one object on close,
+    #: although it does not write in parts (memory).
+    gathers_writes: bool = False
+    #: Whether append mode appends natively, keeping the old bytes (elsewhere opendalfs
+    #: reads the file and writes it again).
+    native_append: bool = False
+    #: Whether a read can be made conditional on an ETag (``If-Match``).
+    read_if_match: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
+
+    @property
+    def write_streams(self) -> bool:
+        """Whether OpenDAL's writer takes one write at a time, in parts or gathered."""
+        return self.write_parts or self.gathers_writes
 
     def filesystem(self, **extra: Any) -> OpendalFileSystem:
         if self.sync_driver is not None:
             extra.setdefault("sync_driver", self.sync_driver)
         return OpendalFileSystem(self.scheme, **self.options, **extra)
 
-    def caps(self, fs: OpendalFileSystem) -> Capabilities:
-        """What the operator behind this service's test container can do."""
-        return fs._backend(self.container).caps
+
+#: The facts of a profile that opendalfs reads from its own capabilities
+#: (``opendalfs._capabilities.Capabilities``), and their names there;
+#: tests/test_capabilities.py holds each service's profile and capabilities to each other.
+CAPABILITY_OF: dict[str, str] = {
+    "listing": "list",
+    "empty_files": "write_empty",
+    "blocking_sync": "blocking_calls",
+    "recursive_listing": "recursive_list",
+    "creates_directories": "create_dir",
+    "server_copy": "copy",
+    "renames": "rename",
+    "presigns": "presign_read",
+    "reads_directories": "reads_directories",
+    "lists_by_prefix": "lists_by_prefix",
+    "write_parts": "write_multi",
+    "write_streams": "write_streams",
+    "native_append": "append",
+    "read_if_match": "read_if_match",
+}
 
 
-#: What each service under test is, beyond its connection options.
+#: What the object stores behind a server (S3, Azure Blob Storage, GCS) have in common.
+_OBJECT_STORE = {
+    "object_store": True,
+    "blocking_sync": True,
+    "server_copy": True,
+    "lists_by_prefix": True,
+    "write_parts": True,
+    "read_if_match": True,
+}
+#: What the key-value stores have in common: no listing, no directories, no times.
+_KEY_VALUE = {"listing": False, "empty_directories": False, "object_store": True, "mtime": False}
+
+#: What each service under test is, beyond its connection options: written from
+#: what each service is known to do, not read from opendalfs, so that tests can
+#: hold the code to it (each entry lists where it differs from Service's defaults).
 PROFILES: dict[str, dict[str, Any]] = {
-    "memory": {"object_store": True, "mtime": False, "blocking_sync": True},
-    "fs": {"blocking_sync": True},
-    "s3": {"object_store": True, "blocking_sync": True},
-    "azblob": {"object_store": True, "blocking_sync": True},
-    "gcs": {"object_store": True, "blocking_sync": True},
-    "webdav": {"blocking_sync": True},
-    "ftp": {"empty_files": False},
-    "mysql": {"object_store": True, "mtime": False},
-    "redis": {"listing": False, "empty_directories": False, "object_store": True, "mtime": False},
-    "postgresql": {
-        "listing": False,
-        "empty_directories": False,
+    "memory": {
         "object_store": True,
         "mtime": False,
+        "blocking_sync": True,
+        "lists_by_prefix": True,
+        "gathers_writes": True,
     },
-    "sqlite": {"listing": False, "empty_directories": False, "object_store": True, "mtime": False},
+    "fs": {
+        "blocking_sync": True,
+        "server_copy": True,
+        "renames": True,
+        "write_parts": True,
+        "native_append": True,
+    },
+    "s3": {**_OBJECT_STORE, "presigns": True},
+    "azblob": _OBJECT_STORE,
+    "gcs": {**_OBJECT_STORE, "presigns": True},
+    "webdav": {
+        "blocking_sync": True,
+        "server_copy": True,
+        "renames": True,
+        "reads_directories": True,
+        "read_if_match": True,
+    },
+    "ftp": {"empty_files": False, "recursive_listing": False, "write_parts": True},
+    "mysql": {"object_store": True, "mtime": False},
+    "redis": {**_KEY_VALUE, "creates_directories": False},
+    "postgresql": {**_KEY_VALUE, "creates_directories": False},
+    "sqlite": _KEY_VALUE,
 }
 SERVICES = list(PROFILES)
 
@@ -152,15 +227,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "any_service: also runs on key-value services (no listing, no directories)"
     )
+    config.addinivalue_line(
+        "markers", "own_services: parametrizes ``service`` itself, so --service does not choose"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each service test on every service it applies to, and only those."""
     if "service" not in metafunc.fixturenames:
         return
-    for mark in metafunc.definition.iter_markers("parametrize"):
-        if mark.args and "service" in str(mark.args[0]).replace(" ", "").split(","):
-            return  # the test names its services itself
+    if metafunc.definition.get_closest_marker("own_services") is not None:
+        return  # the test names its services itself
     chosen = metafunc.config.getoption("--service") or SERVICES
     anywhere = metafunc.definition.get_closest_marker("any_service") is not None
     names = [n for n in chosen if anywhere or PROFILES[n].get("listing", True)]
@@ -221,6 +298,14 @@ def service(
         return Service("fs", {"root": str(tmp_path_factory.mktemp("fsroot"))}, **profile)
     running = servers(name)
     return Service(running.scheme, dict(running.options), running.container, **profile)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connecting is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

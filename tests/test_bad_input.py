@@ -40,6 +40,8 @@ ALL = ("memory", "fs", "s3")
 ONCE = ("memory",)  # cases that do not depend on the service
 FS = ("fs",)
 S3 = ("s3",)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 
 #: S3 options that need no server (nothing is reached before the bad input fails).
 S3_OFFLINE = {
@@ -610,7 +612,7 @@ def from_opendal(exc: BaseException) -> bool:
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
-    "service, case",  # noqa: PT006 - conftest spots the service in this string form only
+    ("service", "case"),
     [pytest.param(s, c, id=f"{s}-{c.id}") for c in CASES for s in c.services],
     indirect=["service"],
 )

@@ -34,6 +34,8 @@ SERVICES = ["memory", "fs", "s3", "memory@loop", "fs@loop", "s3@loop"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
 #: The async API has one driver: its tests run once per service.
 on_services_async = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 
 THREADS = 16
 OPS = int(os.environ.get("OPENDALFS_STRESS_OPS", "200"))

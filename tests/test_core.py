@@ -130,6 +130,7 @@ def test_trailing_slashes_and_protocols_name_the_same_thing(fs, root, service):
     assert fs.unstrip_protocol(f"{root}/d/f") == url
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", PEER_SERVICES, indirect=True)
 def test_the_protocols_of_peer_filesystems_name_the_same_thing(fs, root, service):
     """``s3://``, ``gs://``, ``abfs://`` … as s3fs, gcsfs and adlfs users write them."""
@@ -144,6 +145,7 @@ def test_the_protocols_of_peer_filesystems_name_the_same_thing(fs, root, service
     )
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["azblob"], indirect=True)
 def test_azure_urls_may_name_the_account(fs, root):
     """adlfs' ``abfs[s]://container@account.dfs.core.windows.net/key`` form."""
@@ -167,6 +169,7 @@ def test_a_foreign_protocol_is_refused_before_any_request(fs, root, service, cou
     assert counting.calls == {}
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
 def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
     missing = f"opendalfs-missing-{uuid.uuid4().hex[:12]}"
@@ -183,6 +186,7 @@ def test_ls_of_a_missing_container_raises_and_caches_nothing(fs, service):
     assert fs.find(missing) == []
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", CONTAINER_SERVICES, indirect=True)
 def test_buckets_are_neither_created_nor_deleted(fs, service, root):
     """OpenDAL has no API for either: a NotImplementedError, nothing else done."""
@@ -265,7 +269,7 @@ def test_find_is_one_recursive_listing(fs, root, counting, service):
     counting.calls.clear()
     fs.find(root)
     directories = 3  # root, sub, sub/deep
-    assert counting.calls.get("list") == (1 if service.caps(fs).recursive_list else directories)
+    assert counting.calls.get("list") == (1 if service.recursive_listing else directories)
 
 
 def test_cat_ranges_reads_nearby_ranges_at_once(fs, root, counting):
@@ -535,7 +539,7 @@ def test_cp_uses_server_side_copy_where_the_service_has_it(fs, root, counting, s
     fs.cp_file(f"{root}/src", f"{root}/dst")
     calls = dict(counting.calls)
     assert fs.cat_file(f"{root}/dst") == DATA
-    if service.caps(fs).copy:
+    if service.server_copy:
         assert calls.get("copy") == 1
         assert "read" not in calls
         assert "open" not in calls
@@ -566,7 +570,7 @@ def test_mv_renames_where_the_service_can(fs, root, counting, service):
     fs.mv(f"{root}/src", f"{root}/dst")
     calls = dict(counting.calls)
     assert fs.cat_file(f"{root}/dst") == b"data"
-    if service.caps(fs).rename:
+    if service.renames:
         assert calls.get("rename") == 1
         assert "copy" not in calls
         assert "delete" not in calls
@@ -649,7 +653,7 @@ def test_get_without_a_callback_reads_without_a_stat(fs, root, tmp_path, countin
     counting.calls.clear()
     fs.get_file(f"{root}/f", str(tmp_path / "f"))
     assert (tmp_path / "f").read_bytes() == b"data"
-    if not service.caps(fs).reads_directories:
+    if not service.reads_directories:
         assert "stat" not in counting.calls, counting.calls
     fs.get_file(f"{root}/d", str(tmp_path / "d"))  # a directory: its read fails, then isdir
     assert (tmp_path / "d").is_dir()
@@ -745,7 +749,7 @@ def test_opendal_metadata_has_no_creation_time():
 def test_sign(fs, root, service):
     """A presigned URL reads the object with plain HTTP, for the time asked; or a clear no."""
     fs.pipe_file(f"{root}/f", b"signed content")
-    if not service.caps(fs).presign_read:
+    if not service.presigns:
         with pytest.raises(NotImplementedError, match="presign"):
             fs.sign(f"{root}/f")
         return
@@ -826,14 +830,21 @@ def test_only_directory_listings_are_cached(fs, root):
 
 
 def test_find_fills_the_listing_cache(fs, root, counting, service):
+    """One recursive listing fills the cache of every directory below, whatever the
+    maxdepth; a walk (FTP) caches each directory it lists, down to the maxdepth."""
     put_tree(fs, root)
     fs.makedirs(f"{root}/sub/empty", exist_ok=True)
     fs.find(root, maxdepth=1)
     directories = [root, f"{root}/sub", f"{root}/sub/deep"]
     if service.empty_directories:
         directories.append(f"{root}/sub/empty")
-    if not service.caps(fs).recursive_list:
-        return  # the level-by-level walk caches each listing it makes (ls does)
+    if not service.recursive_listing:
+        counting.calls.clear()
+        fs.ls(root)
+        assert counting.calls == {}  # the one level walked
+        fs.ls(f"{root}/sub")
+        assert counting.calls.get("list") == 1  # below the maxdepth: not walked
+        fs.find(root)
     counting.calls.clear()
     cached = {d: fs.ls(d) for d in directories[:3]}
     assert fs.info(f"{root}/sub/c.txt")["size"] == len(b"sub/c.txt")
@@ -848,11 +859,19 @@ def test_find_fills_the_listing_cache(fs, root, counting, service):
         assert summary(listing) == summary(fs.ls(directory, refresh=True)), directory
 
 
-def test_find_with_a_prefix_caches_nothing(fs, root, service):
+def test_find_with_a_prefix_caches_no_partial_listing(fs, root, service):
+    """A listing narrowed to a prefix is not a directory's listing, so it is not cached:
+    one recursive listing caches nothing; a walk (FTP) caches only the whole listings
+    it made on the way."""
     put_tree(fs, root)
-    fs.find(root, prefix="su")
-    if service.caps(fs).recursive_list:
-        assert not [k for k in fs.dircache if k.startswith(root)]
+    assert fs.find(root, prefix="su") == [f"{root}/sub/c.txt", f"{root}/sub/deep/d.txt"]
+    cached = {k: [i["name"] for i in v] for k, v in fs.dircache.items() if k.startswith(root)}
+    if service.recursive_listing:
+        assert cached == {}
+    else:
+        assert set(cached) == {root, f"{root}/sub", f"{root}/sub/deep"}
+    for directory, names in cached.items():
+        assert names == fs.ls(directory, detail=False, refresh=True), directory
 
 
 def test_exists_isdir_isfile_tell_names_apart(fs, root, service):
@@ -885,7 +904,7 @@ def test_exists_on_a_missing_path_is_one_request(fs, root, counting, service):
     counting.calls.clear()
     assert not fs.exists(f"{root}/missing")
     requests = sum(counting.calls.values())
-    assert requests == (1 if service.caps(fs).lists_by_prefix else 2), counting.calls
+    assert requests == (1 if service.lists_by_prefix else 2), counting.calls
 
 
 def test_cache_answers_info_without_requests(fs, root, counting):
@@ -990,7 +1009,7 @@ def test_what_a_key_value_service_cannot_do_says_so(fs, root, service):
         assert fs.ls(root, detail=False) == [f"{root}/k"]
         return
     calls = [(lambda: fs.ls(root), "list"), (lambda: fs.find(root), "list")]
-    if not service.caps(fs).create_dir:
+    if not service.creates_directories:
         calls.append((lambda: fs.mkdir(f"{root}/d"), "directories"))
     for call, operation in calls:
         with pytest.raises(NotImplementedError) as caught:

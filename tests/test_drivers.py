@@ -89,6 +89,7 @@ def no_loop_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return trips
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["memory", "fs"], indirect=True)
 def test_driven_calls_make_no_trip_to_the_io_loop(service, fs, root, no_loop_trips):
     """Every operation the blocking driver runs, on services whose listings may block."""
@@ -123,6 +124,7 @@ def test_driven_calls_make_no_trip_to_the_io_loop(service, fs, root, no_loop_tri
     assert no_loop_trips == []
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", ["s3"], indirect=True)
 def test_on_a_network_service_only_listings_go_to_the_loop(service, fs, root, monkeypatch):
     """Stats, reads, writes, deletes and files are blocking calls; listings take the loop."""

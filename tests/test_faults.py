@@ -6,6 +6,10 @@ what a user sees: a builtin ``OSError`` naming the path (never an OpenDAL
 exception, never a hang), no partial object on the server, a listing cache that
 still tells the truth, and a filesystem that works again once the fault is gone.
 A second filesystem that talks to moto directly is the ground truth.
+
+Where the number of retries is what varies, no server is needed: a socket that
+never answers, a port nothing listens on and a tiny HTTP server that always
+answers 503 stand in for S3.
 """
 
 from __future__ import annotations
@@ -14,15 +18,19 @@ import asyncio
 import errno
 import inspect
 import random
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from faultproxy import FaultProxy
+from helpers import s3_options
 
 from opendalfs import OpendalFileSystem
 from opendalfs.errors import OPENDAL_ERRORS, OperationTimeout
@@ -42,6 +50,8 @@ NEW = b"new bytes"
 TIMEOUT = 2.0
 #: Slack for thread scheduling on a loaded machine, on top of a bound in seconds.
 MARGIN = 1.5
+#: A call that should end within a second may take this long before the test calls it a hang.
+HANG_GUARD = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +232,90 @@ def assert_connection_failure(exc: BaseException, path: str) -> None:
     assert "send http request" in str(exc), repr(exc)
 
 
+# -- stand-ins for a failing server, without moto ------------------------------------
+
+
+def raised_by(call: Callable[[], Any], guard: float = HANG_GUARD) -> BaseException | None:
+    """Run ``call`` in a thread; its exception (None if it returned). Fails on a hang."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(guard)
+    if thread.is_alive():
+        pytest.fail(f"the call did not return within {guard} s")
+    return outcome[0]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers them."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # the server socket was closed
+            held.append(conn)  # keep it open, say nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+class Busy(BaseHTTPRequestHandler):
+    """Answers every request with S3's 503 SlowDown, and counts the requests."""
+
+    protocol_version = "HTTP/1.1"
+    requests: list[str]
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.requests.append(f"{self.command} {self.path}")
+        body = b"<Error><Code>SlowDown</Code><Message>slow down</Message></Error>"
+        self.send_response(503)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = do_DELETE = _reply
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def busy_server() -> Iterator[tuple[int, list[str]]]:
+    """(port, requests seen) of an HTTP server that is always busy."""
+    requests: list[str] = []
+    handler = type("CountingBusy", (Busy,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], requests
+    server.shutdown()
+    server.server_close()
+
+
 # -- 1. a connection reset in the middle of a multipart upload ----------------------
 
 
@@ -313,6 +407,18 @@ def test_slow_down_beyond_the_retry_budget_is_a_busy_oserror(rig, name):
     assert_listed(rig, fs, before)
 
 
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_retries_repeat_a_temporary_failure(busy_server, retries):
+    """A 503 is temporary: OpenDAL asks again ``retries`` times, then gives up."""
+    port, requests = busy_server
+    fs = OpendalFileSystem("s3", **s3_options(port, retries=retries, timeout=HANG_GUARD))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, OSError), repr(exc)
+    assert exc.filename == "b/key"
+    assert exc.errno == errno.EBUSY
+    assert requests == ["GET /b/key"] * (retries + 1)
+
+
 # -- 3. a server stopped and started again -----------------------------------------
 
 
@@ -342,6 +448,15 @@ def test_a_stopped_server_fails_fast_and_the_same_filesystem_recovers(rig):
     assert_listed(rig, fs, {**before, **{f"again-{i}": len(NEW) + 1 for i in range(3)}})
 
 
+def test_connection_refused_is_a_builtin_oserror(closed_port):
+    fs = OpendalFileSystem("s3", **s3_options(closed_port, retries=0))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, OSError), repr(exc)
+    assert not type(exc).__module__.startswith("opendal.")
+    assert exc.filename == "b/key"
+    assert "refused" in str(exc).lower()
+
+
 # -- 4. a server that stops answering -------------------------------------------------
 
 
@@ -369,3 +484,13 @@ def test_a_silent_server_times_out_within_the_timeout(rig, name):
     rig.proxy.forward()
     assert_listed(rig, fs, before)
     assert fs.cat_file(rig.path("a")) == A
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_a_silent_socket_times_out_with_or_without_retries(silent_port, retries):
+    """A server that never answers ends in the builtin TimeoutError naming the path."""
+    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=retries))
+    exc = raised_by(lambda: fs.cat_file("b/key"))
+    assert isinstance(exc, TimeoutError), repr(exc)
+    assert not type(exc).__module__.startswith("opendal.")
+    assert "b/key" in str(exc), f"{type(exc).__name__}({str(exc)!r})"

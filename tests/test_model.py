@@ -404,7 +404,7 @@ class FilesystemMachine(RuleBasedStateMachine):
             object_store=service.object_store,
             keeps_directories=service.empty_directories,
             empty_files=service.empty_files,
-            renames=service.caps(fs).rename,
+            renames=service.renames,
         )
 
     def at(self, rel: str) -> str:
@@ -677,6 +677,7 @@ def _budgets() -> Iterator[settings]:
 MODEL_SERVICES = ["memory", "fs", "s3", "memory@loop", "fs@loop", "s3@loop"]
 
 
+@pytest.mark.own_services
 @pytest.mark.parametrize("service", MODEL_SERVICES, indirect=True)
 def test_random_calls_match_the_model(fs, service, root):
     for budget in _budgets():

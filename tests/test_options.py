@@ -1,149 +1,22 @@
-"""Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, secrets, pickling.
+"""Options: fsspec's own, OpenDAL's checked ones, retries, timeouts, instance caching.
 
-The network tests use real sockets on 127.0.0.1 opened here: a server that never
-answers (timeouts), a closed port (connection refused) and a tiny HTTP server
-that always answers 503 (retries).
+What retries and timeouts do when a server fails is tested in test_faults.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
-import pickle
-import socket
-import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fsspec
 import fsspec.core
 import pytest
+from helpers import s3_options
 
 from opendalfs import OpendalFileSystem
-from opendalfs._services import is_secret
 from opendalfs.registry import SERVICE_CLASSES
-
-SECRET = "s3cr3t-value"
-TOKEN = "t0ken-s3cr3t"
-#: A call that should end within a second may take this long before the test calls it a hang.
-HANG_GUARD = 30.0
-
-
-def s3_options(port: int, **extra: Any) -> dict[str, Any]:
-    """S3 options for an endpoint on this machine, with nothing read from the environment."""
-    return {
-        "bucket": "b",
-        "endpoint": f"http://127.0.0.1:{port}",
-        "region": "us-east-1",
-        "access_key_id": "AKIAEXAMPLE",
-        "secret_access_key": SECRET,
-        "disable_config_load": True,
-        **extra,
-    }
-
-
-def raised_by(call: Callable[[], Any], guard: float = HANG_GUARD) -> BaseException | None:
-    """Run ``call`` in a thread; its exception (None if it returned). Fails on a hang."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as exc:
-            outcome.append(exc)
-        else:
-            outcome.append(None)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(guard)
-    if thread.is_alive():
-        pytest.fail(f"the call did not return within {guard} s")
-    return outcome[0]
-
-
-def chain(exc: BaseException | None) -> list[BaseException]:
-    seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return seen
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers them."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return  # the server socket was closed
-            held.append(conn)  # keep it open, say nothing
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield server.getsockname()[1]
-    server.close()
-    for conn in held:
-        conn.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port nothing listens on: connecting is refused at once."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-class Busy(BaseHTTPRequestHandler):
-    """Answers every request with S3's 503 SlowDown, and counts the requests."""
-
-    protocol_version = "HTTP/1.1"
-    requests: list[str]
-
-    def _reply(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.requests.append(f"{self.command} {self.path}")
-        body = b"<Error><Code>SlowDown</Code><Message>slow down</Message></Error>"
-        self.send_response(503)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    do_GET = do_HEAD = do_PUT = do_DELETE = _reply
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def busy_server() -> Iterator[tuple[int, list[str]]]:
-    """(port, requests seen) of an HTTP server that is always busy."""
-    requests: list[str] = []
-    handler = type("CountingBusy", (Busy,), {"requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], requests
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -235,12 +108,6 @@ def test_wrong_value_type_is_type_error_naming_the_option(value):
         OpendalFileSystem("memory", root=value)
 
 
-def test_wrong_value_type_of_a_secret_hides_the_value():
-    with pytest.raises(TypeError, match="'secret_access_key'") as info:
-        OpendalFileSystem("s3", **s3_options(1, secret_access_key={"v": SECRET}))
-    assert SECRET not in str(info.value)
-
-
 def test_bools_ints_and_paths_are_accepted(tmp_path):
     """Python values become OpenDAL's strings: True is 'true', a Path is its text."""
     fs = OpendalFileSystem("fs", root=tmp_path)
@@ -307,130 +174,7 @@ def test_retries_zero_works(memory_dir):
     assert fs.cat_file(f"{memory_dir}/a") == b"x"
 
 
-@pytest.mark.parametrize("retries", [0, 1, 3])
-def test_retries_repeat_a_temporary_failure(busy_server, retries):
-    """A 503 is temporary: OpenDAL asks again ``retries`` times, then gives up."""
-    port, requests = busy_server
-    fs = OpendalFileSystem("s3", **s3_options(port, retries=retries, timeout=HANG_GUARD))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, OSError), repr(exc)
-    assert exc.filename == "b/key"
-    assert exc.errno == errno.EBUSY
-    assert requests == ["GET /b/key"] * (retries + 1)
-
-
-# -- timeouts and unreachable services --------------------------------------------------------
-
-
-@pytest.mark.parametrize("retries", [0, 2])
-def test_timeout_on_a_silent_server_is_timeout_error(silent_port, retries):
-    """A server that never answers ends in the builtin TimeoutError, retries or not."""
-    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=retries))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, TimeoutError), repr(exc)
-    assert not type(exc).__module__.startswith("opendal.")
-
-
-def test_timeout_error_names_the_path(silent_port):
-    """Like every translated error, a timeout says which path it was about."""
-    fs = OpendalFileSystem("s3", **s3_options(silent_port, timeout=0.5, retries=0))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, TimeoutError), repr(exc)
-    assert "b/key" in str(exc), f"{type(exc).__name__}({str(exc)!r})"
-
-
-def test_connection_refused_is_a_builtin_oserror(closed_port):
-    fs = OpendalFileSystem("s3", **s3_options(closed_port, retries=0))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert isinstance(exc, OSError), repr(exc)
-    assert not type(exc).__module__.startswith("opendal.")
-    assert exc.filename == "b/key"
-    assert "refused" in str(exc).lower()
-
-
-# -- secrets ---------------------------------------------------------------------------------
-
-
-def test_repr_and_str_hide_secret_values():
-    fs = OpendalFileSystem("s3", **s3_options(1, session_token=TOKEN))
-    for text in (repr(fs), str(fs)):
-        assert SECRET not in text
-        assert TOKEN not in text
-        assert "secret_access_key=" in text
-        assert "region='us-east-1'" in text
-
-
-def test_errors_do_not_show_secrets(closed_port):
-    """Neither the message nor anything chained to it carries a secret value."""
-    fs = OpendalFileSystem("s3", **s3_options(closed_port, session_token=TOKEN, retries=0))
-    exc = raised_by(lambda: fs.cat_file("b/key"))
-    assert exc is not None
-    for e in chain(exc):
-        assert SECRET not in str(e)
-        assert TOKEN not in str(e)
-
-
-def test_config_error_does_not_show_secrets():
-    """A failed build (no region) is a ValueError without the secret in it."""
-    options = s3_options(1, session_token=TOKEN)
-    del options["region"]
-    with pytest.raises(ValueError) as info:
-        OpendalFileSystem("s3", **options)
-    for e in chain(info.value):
-        assert SECRET not in str(e)
-        assert TOKEN not in str(e)
-
-
-@pytest.mark.parametrize(
-    ("option", "secret"),
-    [
-        ("secret_access_key", True),
-        ("session_token", True),
-        ("account_key", True),
-        ("password", True),
-        ("token", True),
-        ("sas_token", True),
-        ("connection_string", True),
-        ("credential", True),
-        ("access_key_id", False),
-        ("key_field", False),
-        ("region", False),
-        ("endpoint", False),
-        ("bucket", False),
-        ("root", False),
-    ],
-)
-def test_is_secret(option, secret):
-    assert is_secret(option) is secret
-
-
-# -- pickling and instance caching -----------------------------------------------------------
-
-
-def test_generic_memory_filesystem_pickles(memory_dir):
-    fs = OpendalFileSystem("memory")
-    fs.pipe_file(f"{memory_dir}/a", b"before pickling")
-    data = pickle.dumps(fs)
-    OpendalFileSystem.clear_instance_cache()  # loads() must build, not look up
-    copy = pickle.loads(data)
-    assert copy is not fs
-    assert copy == fs
-    assert copy.cat_file(f"{memory_dir}/a") == b"before pickling"
-
-
-def test_generic_fs_filesystem_pickles(tmp_path):
-    fs = OpendalFileSystem("fs", root=str(tmp_path))
-    fs.pipe_file("dir/a", b"on disk")
-    data = pickle.dumps(fs)
-    OpendalFileSystem.clear_instance_cache()
-    copy = pickle.loads(data)
-    assert copy is not fs
-    assert copy == fs
-    assert copy.cat_file("dir/a") == b"on disk"
-    code = "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).cat_file('dir/a'))"
-    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, timeout=120)
-    assert out.returncode == 0, out.stderr.decode()
-    assert out.stdout.decode().strip() == "b'on disk'"
+# -- instance caching ---------------------------------------------------------------------------
 
 
 def test_instances_are_cached():

@@ -81,10 +81,6 @@ def test_spawned_child_cannot_reach_the_parents_memory_store(used_memory_fs):
     assert "fs, s3" in message
 
 
-def test_memory_pickled_within_a_process_still_works(used_memory_fs):
-    assert pickle.loads(pickle.dumps(used_memory_fs)).cat_file("proc/x") == b"parent data"
-
-
 _EXIT_SCRIPT = """
 import asyncio
 from opendalfs import OpendalFileSystem

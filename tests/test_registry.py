@@ -192,16 +192,26 @@ def test_register_unknown_scheme_names_it():
 # -- per-service instances pickle --------------------------------------------------------
 
 
-def test_memory_instance_pickles_to_a_working_equal_filesystem():
+#: The generic class given a scheme, and the scheme's own class: both must pickle.
+BY_CLASS = pytest.mark.parametrize("generic", [True, False], ids=["generic", "per-service"])
+
+
+def instance(scheme: str, generic: bool, **options: str) -> OpendalFileSystem:
+    if generic:
+        return OpendalFileSystem(scheme, **options)
+    return SERVICE_CLASSES[scheme](**options)
+
+
+@BY_CLASS
+def test_memory_instance_pickles_to_a_working_equal_filesystem(generic):
     """dask ships filesystems by pickling: the copy must equal and reach the same store."""
-    cls = SERVICE_CLASSES["memory"]
-    fs = cls()
+    fs = instance("memory", generic)
     fs.pipe_file("pickle-test/file", b"before pickling")
     try:
         data = pickle.dumps(fs)
-        cls.clear_instance_cache()  # so loads() builds a new instance, not the cached one
+        type(fs).clear_instance_cache()  # so loads() builds a new instance, not the cached one
         copy = pickle.loads(data)
-        assert type(copy) is cls
+        assert type(copy) is type(fs)
         assert copy is not fs
         assert copy == fs
         assert copy.cat_file("pickle-test/file") == b"before pickling"
@@ -209,26 +219,31 @@ def test_memory_instance_pickles_to_a_working_equal_filesystem():
         fs.rm("pickle-test", recursive=True)
 
 
-def test_fs_instance_pickles_to_another_process(tmp_path):
-    """The pickled filesystem works in a process that never imported opendalfs."""
-    (tmp_path / "file").write_bytes(b"on disk")
-    fs = SERVICE_CLASSES["fs"](root=str(tmp_path))
+@BY_CLASS
+def test_fs_instance_pickles_to_another_process(tmp_path, generic):
+    """The pickled filesystem works here, and in a process that never imported opendalfs."""
+    fs = instance("fs", generic, root=str(tmp_path))
+    fs.pipe_file("dir/file", b"on disk")
+    data = pickle.dumps(fs)
+    type(fs).clear_instance_cache()
+    copy = pickle.loads(data)
+    assert copy is not fs
+    assert copy == fs
+    assert copy.cat_file("dir/file") == b"on disk"
     code = textwrap.dedent(
         """
         import pickle, sys
+        assert "opendalfs" not in sys.modules
         fs = pickle.loads(sys.stdin.buffer.read())
-        print(type(fs).__qualname__, fs.cat_file("file").decode())
+        print(type(fs).__qualname__, fs.cat_file("dir/file").decode())
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
-        input=pickle.dumps(fs),
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=120,
+        [sys.executable, "-c", code], input=data, capture_output=True, cwd=tmp_path, timeout=120
     )
     assert out.returncode == 0, out.stderr.decode()
-    assert out.stdout.decode().split() == ["FsFileSystem", "on", "disk"]
+    assert out.stdout.decode().split() == [type(fs).__qualname__, "on", "disk"]
+    assert type(fs).__qualname__ == ("OpendalFileSystem" if generic else "FsFileSystem")
 
 
 def test_s3_instance_pickles_with_its_configuration():

@@ -29,6 +29,8 @@ import fsspec  # noqa: E402
 SERVICES = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
 SHARED = pytest.mark.parametrize("service", ["fs", "s3"], indirect=True)
 MEMORY = pytest.mark.parametrize("service", ["memory"], indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 HANG_GUARD = 120  # seconds: a hang fails the test instead of the whole run
 DOC = Path(__file__).parents[3] / "docs" / "integrations" / "dask.md"
 

@@ -25,6 +25,8 @@ import pyarrow.dataset as ds  # noqa: E402
 
 SERVICES = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
 WITH_MTIME = pytest.mark.parametrize("service", ["fs", "s3"], indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 DOC = Path(__file__).parents[3] / "docs" / "integrations" / "duckdb.md"
 DUCKDB_VERSION = tuple(int(part) for part in duckdb.__version__.split(".")[:2])
 

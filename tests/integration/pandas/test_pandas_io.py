@@ -20,6 +20,8 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")  # to_parquet / read_parquet
 
 SERVICES = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 DOC = Path(__file__).parents[3] / "docs" / "integrations" / "pandas.md"
 
 

@@ -21,6 +21,8 @@ pc = pytest.importorskip("pyarrow.compute")
 pafs = pytest.importorskip("pyarrow.fs")
 
 SERVICES = pytest.mark.parametrize("service", ["memory", "fs", "s3"], indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 DOC = Path(__file__).parents[3] / "docs" / "integrations" / "pyarrow.md"
 
 

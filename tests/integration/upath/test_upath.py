@@ -29,6 +29,8 @@ from opendalfs._services import schemes
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
 

@@ -24,6 +24,8 @@ from zarr.storage import FsspecStore
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 XARRAY_PLUS_URLS = (
     "xarray takes 'opendal+<service>://' for a local path: its is_remote_uri "
     "accepts no '+' in a protocol (pydata/xarray#5923)"

@@ -32,6 +32,8 @@ from opendalfs._backend import Backend
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 
 
 def url(service: Any, path: str) -> str:

@@ -28,6 +28,8 @@ from zarr.storage import FsspecStore
 
 SERVICES = ["memory", "fs", "s3"]
 on_services = pytest.mark.parametrize("service", SERVICES, indirect=True)
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 
 #: Seconds before a stuck loop or thread fails the test: a guard against hangs only.
 HANG_GUARD = 120

@@ -22,6 +22,8 @@ from zarr.storage import FsspecStore
 from zarr.testing.store import StoreTests
 
 SERVICES = ["memory", "fs", "s3"]
+#: Every service test here names its own services (conftest leaves them alone).
+pytestmark = pytest.mark.own_services
 
 
 @pytest.mark.parametrize("service", SERVICES, indirect=True)
