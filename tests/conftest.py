@@ -74,6 +74,11 @@ class Service:
     native_append: bool = False
     #: Whether a read can be made conditional on an ETag (``If-Match``).
     read_if_match: bool = False
+    #: Whether an open file reads every range through one OpenDAL reader sought to it
+    #: (cheaper there than a ranged read), whose buffer may hold bytes of a replaced file.
+    seeking_reads: bool = False
+    #: Whether objects keep versions that can be stated, read and listed (S3).
+    versions: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
 
@@ -106,6 +111,8 @@ CAPABILITY_OF: dict[str, str] = {
     "write_streams": "write_streams",
     "native_append": "append",
     "read_if_match": "read_if_match",
+    "seeking_reads": "seeking_readers",
+    "versions": "versions",
 }
 
 
@@ -131,15 +138,17 @@ PROFILES: dict[str, dict[str, Any]] = {
         "blocking_sync": True,
         "lists_by_prefix": True,
         "gathers_writes": True,
+        "seeking_reads": True,
     },
     "fs": {
         "blocking_sync": True,
+        "seeking_reads": True,
         "server_copy": True,
         "renames": True,
         "write_parts": True,
         "native_append": True,
     },
-    "s3": {**_OBJECT_STORE, "presigns": True},
+    "s3": {**_OBJECT_STORE, "presigns": True, "versions": True},
     "azblob": _OBJECT_STORE,
     "gcs": {**_OBJECT_STORE, "presigns": True},
     "webdav": {

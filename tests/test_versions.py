@@ -17,12 +17,9 @@ import servers as server_lib
 
 from opendalfs import OpendalFileSystem
 
-#: The services under test whose objects keep versions (only S3 of those run here).
-KEEPS_VERSIONS = frozenset({"s3"})
-
 
 def test_version_aware_needs_a_service_with_versions(service: Any, root: str) -> None:
-    if service.scheme in KEEPS_VERSIONS:
+    if service.versions:
         fs = service.filesystem(version_aware=True, skip_instance_cache=True)
         assert fs.version_aware
         fs.pipe_file(f"{root}/f", b"x")
