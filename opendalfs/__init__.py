@@ -7,13 +7,16 @@
 from opendalfs._operators import ForkedProcessError, ProcessLocalStoreError
 from opendalfs._version import __version__
 from opendalfs.core import OpendalFileSystem
-from opendalfs.file import OpendalFile
+from opendalfs.errors import OperationTimeout
+from opendalfs.file import OpendalAsyncFile, OpendalFile
 from opendalfs.registry import register
 
 __all__ = [
     "ForkedProcessError",
+    "OpendalAsyncFile",
     "OpendalFile",
     "OpendalFileSystem",
+    "OperationTimeout",
     "ProcessLocalStoreError",
     "__version__",
     "register",

@@ -133,7 +133,7 @@ class Backend:
                 return getattr(self.blocking_face(), method)(*args, **options)
             return await self._async_call(method, name, *args, **options)
         except _CAUGHT as exc:
-            raise self._translated(exc, name, creating) from masked_cause(exc, self.secrets)
+            raise self._builtin_error(exc, name, creating) from masked_cause(exc, self.secrets)
 
     def _async_call(self, method: str, name: str, *args: Any, **options: Any) -> Awaitable[Any]:
         runtime.started = True
@@ -142,7 +142,7 @@ class Backend:
             return future
         return bounded(future, self.deadline, f"{method} {name}")
 
-    def _translated(self, exc: BaseException, name: str, creating: bool) -> BaseException:
+    def _builtin_error(self, exc: BaseException, name: str, creating: bool) -> BaseException:
         if error_kind(exc) is None:
             return exc  # ours (a deadline's OperationTimeout) or not OpenDAL's: as it is
         return translate(exc, name, secrets=self.secrets, creating=creating, service=self.scheme)
@@ -190,7 +190,7 @@ class Backend:
                 "presign_read", name, self._path(name, False), expiration
             )
         except _CAUGHT as exc:
-            raise self._translated(exc, name, False) from masked_cause(exc, self.secrets)
+            raise self._builtin_error(exc, name, False) from masked_cause(exc, self.secrets)
         return request.url
 
     async def list(
@@ -229,7 +229,7 @@ class Backend:
                     break
             return entries
         except _CAUGHT as exc:
-            raise self._translated(exc, name, False) from masked_cause(exc, self.secrets)
+            raise self._builtin_error(exc, name, False) from masked_cause(exc, self.secrets)
 
     async def _list_async(
         self, name: str, path: str, most: int | None, options: dict[str, Any]
@@ -297,7 +297,7 @@ class _OpenFile:
                 return await result
             return await bounded(result, backend.deadline, f"{method} {self.name}")
         except _CAUGHT as exc:
-            raise backend._translated(exc, self.name, creating) from masked_cause(
+            raise backend._builtin_error(exc, self.name, creating) from masked_cause(
                 exc, backend.secrets
             )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import opendal
 
-from opendalfs._services import spec
+from opendalfs._services import service_config
 
 #: Services whose data live in the memory of the process that made the operator.
 PROCESS_LOCAL = frozenset({"memory", "dashmap", "moka", "mini-moka"})
@@ -63,7 +63,7 @@ VERIFIED_APPEND = frozenset({"fs"})
 #: trusted, so opendalfs walks and deletes directory by directory: on FTP the
 #: emulated recursive listing skips empty directories three levels down, hangs
 #: on a missing directory, and a recursive delete leaves directories behind.
-WALKS_ITSELF = frozenset({"ftp"})
+UNTRUSTED_RECURSION = frozenset({"ftp"})
 
 #: Services that list a file, asked for its listing, as a child named like itself.
 FILE_LISTS_AS_CHILD = frozenset({"ftp"})
@@ -148,11 +148,11 @@ class Capabilities:
         return cls(
             write=cap.write,
             list=cap.list,
-            recursive_list=scheme not in WALKS_ITSELF,
+            recursive_list=scheme not in UNTRUSTED_RECURSION,
             copy=cap.copy,
             rename=cap.rename,
             create_dir=cap.create_dir,
-            delete_recursive=cap.delete_with_recursive and scheme not in WALKS_ITSELF,
+            delete_recursive=cap.delete_with_recursive and scheme not in UNTRUSTED_RECURSION,
             if_not_exists=cap.write_with_if_not_exists,
             write_multi=cap.write_can_multi,
             write_streams=cap.write_can_multi or scheme in GATHERS_WRITES,
@@ -165,7 +165,7 @@ class Capabilities:
             seeking_readers=scheme in SEEKING_READERS,
             file_lists_as_child=scheme in FILE_LISTS_AS_CHILD,
             directory_stat=scheme not in BLIND_DIRECTORY_STAT,
-            content_etags=spec(scheme).container_option is not None,
+            content_etags=service_config(scheme).container_option is not None,
             lists_by_prefix=cap.list and scheme in LISTS_BY_PREFIX,
             blocking_calls=scheme in BLOCKING_CALLS,
             blocking_lists=scheme in BLOCKING_LISTS,

@@ -39,7 +39,7 @@ class Deleting(Naming):
             raise NotADirectoryError(errno.ENOTDIR, "not a directory", name)
         if not key and container:
             raise NotImplementedError(
-                f"{name}: OpenDAL cannot delete a {self.spec.container_option}; "
+                f"{name}: OpenDAL cannot delete a {self.service_config.container_option}; "
                 "use the service's own tools"
             )
         if not key:
@@ -86,7 +86,7 @@ class Deleting(Naming):
             if info["type"] == "file":
                 files.append(name)
                 if recursive:
-                    more_files, more_dirs = await self._below_file(name, maxdepth)
+                    more_files, more_dirs = await self._entries_below_file(name, maxdepth)
                     files += more_files
                     dirs += more_dirs
             elif not recursive:
@@ -110,7 +110,9 @@ class Deleting(Naming):
             if maxdepth is None or not await self._ls(name, refresh=True, detail=False):
                 await self._delete(name, is_dir=True)
 
-    async def _below_file(self, name: str, maxdepth: int | None) -> tuple[list[str], list[str]]:
+    async def _entries_below_file(
+        self, name: str, maxdepth: int | None
+    ) -> tuple[list[str], list[str]]:
         """(files, directories) a recursive delete of the file ``name`` must also remove.
 
         On object stores a file's name can also be a directory (``a`` and ``a/b``

@@ -116,12 +116,12 @@ def _add_found(
         return  # the listed directory itself, or outside the prefix
     parts = rel.split("/")
     for i in range(1, len(parts)):
-        _record(found, both, directory_info(head + base + "/".join(parts[:i])))
+        _record_found(found, both, directory_info(head + base + "/".join(parts[:i])))
     full = head + base + rel
-    _record(found, both, make_info(full, meta, is_dir=meta.is_dir))
+    _record_found(found, both, make_info(full, meta, is_dir=meta.is_dir))
 
 
-def _record(found: dict[str, dict[str, Any]], both: set[str], info: dict[str, Any]) -> None:
+def _record_found(found: dict[str, dict[str, Any]], both: set[str], info: dict[str, Any]) -> None:
     """Keep ``info`` unless a file of its name is known; note names of both kinds."""
     seen = found.get(info["name"])
     if seen is None:

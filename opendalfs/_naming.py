@@ -57,7 +57,7 @@ class Naming(AsyncFileSystem):
         name = self._strip_protocol(path)
         if self.version_aware and _versions.SUFFIX in name:
             raise ValueError(f"{name!r} names a version: only reads and info take one")
-        if self.spec.container_option is None:
+        if self.service_config.container_option is None:
             container, key = "", name
         else:
             container, key = _paths.split_container(name)
@@ -67,10 +67,12 @@ class Naming(AsyncFileSystem):
                 "cannot be kept as given"
             )
         if container and BAD_CONTAINER.search(container):
-            raise ValueError(f"{name!r}: {container!r} is not a valid {self.spec.container_option}")
+            raise ValueError(
+                f"{name!r}: {container!r} is not a valid {self.service_config.container_option}"
+            )
         if self.container is not None and container and container != self.container:
             raise ValueError(
-                f"{name!r} is outside {self.spec.container_option} {self.container!r}, "
+                f"{name!r} is outside {self.service_config.container_option} {self.container!r}, "
                 "the only one this filesystem may use"
             )
         return name, container, key
@@ -85,7 +87,7 @@ class Naming(AsyncFileSystem):
     def _config_key(self, container: str) -> tuple:
         if self._store_process is not None and self._store_process != os.getpid():
             raise process_local_error(self.scheme, self._store_process)
-        option = self.spec.container_option
+        option = self.service_config.container_option
         options = self._options
         if option is not None:
             if not container:

@@ -26,18 +26,18 @@ from opendalfs._backend import Backend, runtime
 from opendalfs._capabilities import NO_LAYERS, PROCESS_LOCAL, Capabilities
 from opendalfs._config import refuse_unknown
 from opendalfs._guard import GRACE
-from opendalfs._services import ServiceSpec, is_secret, spec
+from opendalfs._services import ServiceConfig, is_secret, service_config
 from opendalfs.errors import OPENDAL_ERRORS, masked_cause, translate
 
 
-def service_options(spec: ServiceSpec, options: Mapping[str, Any]) -> dict[str, str]:
+def service_options(config: ServiceConfig, options: Mapping[str, Any]) -> dict[str, str]:
     """Check user options against the service's configuration and turn them into strings.
 
     OpenDAL accepts and silently ignores unknown keys, so a typo such as
     ``regoin=`` would otherwise go unnoticed until a confusing failure later.
     """
-    if spec.options is not None:
-        refuse_unknown(options, spec.options, f"OpenDAL service {spec.scheme!r}", ValueError)
+    if config.options is not None:
+        refuse_unknown(options, config.options, f"OpenDAL service {config.scheme!r}", ValueError)
     texts = {key: _option_text(key, value) for key, value in options.items() if value is not None}
     if "endpoint" in texts:
         _check_endpoint(texts["endpoint"])
@@ -73,7 +73,7 @@ def _option_text(key: str, value: Any) -> str:
 #: bound, a process that made filesystems with many configurations kept them all
 #: open until servers refused more (MariaDB's 151 connections went after about
 #: 135 configurations; OpenDAL then reported "connection request: timeout").
-_cache: OrderedDict[tuple, Backend] = OrderedDict()
+_live_backends: OrderedDict[tuple, Backend] = OrderedDict()
 _lock = threading.Lock()
 #: How many configurations keep their operator (and pool) alive; in-process
 #: stores (PROCESS_LOCAL) are never dropped, since their files live in them.
@@ -89,8 +89,8 @@ def _after_fork_in_child() -> None:
     """Refuse OpenDAL in a child whose parent ran it; operators that never ran still work."""
     global _forked_from
     if runtime.started:
-        _forked_from = next(iter(_cache))[0] if _cache else os.getppid()
-        _cache.clear()
+        _forked_from = next(iter(_live_backends))[0] if _live_backends else os.getppid()
+        _live_backends.clear()
 
 
 def forked_after_use() -> int | None:
@@ -116,7 +116,7 @@ def _release_at_exit() -> None:
     opendal 0.47.12). Dropping the operators and then giving up the GIL for a
     moment, while Python is still whole, lets those threads finish first.
     """
-    _cache.clear()
+    _live_backends.clear()
     gc.collect()
     time.sleep(EXIT_GRACE)
 
@@ -160,15 +160,15 @@ def backend_for(key: tuple) -> Backend:
     """The process-wide backend for the configuration ``key`` (see config_key), built once."""
     if _forked_from is not None:
         raise fork_error(_forked_from)
-    backend = _cache.get(key)
+    backend = _live_backends.get(key)
     if backend is not None:  # the common case, without the lock
         try:
-            _cache.move_to_end(key)
+            _live_backends.move_to_end(key)
         except KeyError:  # dropped meanwhile: it stays valid for this call
             pass
         return backend
     with _lock:
-        backend = _cache.get(key)
+        backend = _live_backends.get(key)
         if backend is not None:
             return backend
         if not _exit_hook:
@@ -178,12 +178,12 @@ def backend_for(key: tuple) -> Backend:
         try:
             built = _build(scheme, options, retries, timeout)
         except OPENDAL_ERRORS as exc:
-            container_option = spec(scheme).container_option
+            container_option = service_config(scheme).container_option
             where = options.get(container_option or "", "") or scheme
             raise translate(exc, where, secrets=secrets_of(options), service=scheme) from (
                 masked_cause(exc, secrets_of(options))
             )
-        backend = _cache[key] = built
+        backend = _live_backends[key] = built
         _evict()
     return backend
 
@@ -194,9 +194,9 @@ def _evict() -> None:
     A call under way keeps its operator alive until it ends; the next call of a
     filesystem whose operator was dropped builds it again.
     """
-    droppable = [k for k in _cache if k[1] not in PROCESS_LOCAL]
+    droppable = [k for k in _live_backends if k[1] not in PROCESS_LOCAL]
     for key in droppable[: max(0, len(droppable) - MAX_OPERATORS)]:
-        del _cache[key]
+        del _live_backends[key]
 
 
 def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float | None) -> Backend:
@@ -210,7 +210,7 @@ def _build(scheme: str, options: Mapping[str, str], retries: int, timeout: float
         # Outermost, so one call (its retries included) ends within the timeout.
         op = op.layer(TimeoutLayer(timeout=timeout, io_timeout=timeout))
     caps = Capabilities.of(op, scheme)
-    container_option = spec(scheme).container_option
+    container_option = service_config(scheme).container_option
     return Backend(
         op,
         caps,

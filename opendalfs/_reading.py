@@ -56,7 +56,7 @@ class Reading(Naming):
             return b""
         if backend.caps.reads_directories and not (await self._info(name))["type"] == "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
-        return await self._read_file(name, backend, start, end, options)
+        return await self._read_explained(name, backend, start, end, options)
 
     async def _cat_ranges(
         self,
@@ -110,13 +110,13 @@ class Reading(Naming):
                     raise result
         return out
 
-    async def _read_open_file(
+    async def _read_for_open_file(
         self, name: str, start: int, end: int, etag: str | None, version: str | None = None
     ) -> bytes:
         """A range of a file already opened (so known to be a file): no type checks."""
         backend = self._backend(self._locate(name)[1])
         options = _read_options({"if_match": etag}, name, backend, version)
-        return await self._read_file(name, backend, start, end, options)
+        return await self._read_explained(name, backend, start, end, options)
 
     def _reader_use(self, name: str) -> str:
         """How an open file of ``name`` reads: through one reader or by ranged reads.
@@ -140,7 +140,7 @@ class Reading(Naming):
         options = _read_options({"if_match": etag}, name, backend, version)
         return await backend.open_reader(name, start, **options)
 
-    async def _read_stream(self, reader: Any, size: int) -> bytes:
+    async def _read_from_reader(self, reader: Any, size: int) -> bytes:
         """Up to ``size`` bytes from a reader (fewer only at the end of the file)."""
         data = await reader.read(size)
         if len(data) == size or not data:
@@ -155,7 +155,7 @@ class Reading(Naming):
             size -= len(data)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _read_file(
+    async def _read_explained(
         self,
         name: str,
         backend: Backend,

@@ -24,7 +24,7 @@ _NOT_SECRET = frozenset({"access_key_id", "key_field", "application_key_id", "cl
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
+class ServiceConfig:
     """The static facts about one service that the filesystem needs."""
 
     scheme: str
@@ -54,8 +54,8 @@ def _config_classes() -> dict[str, type]:
 
 
 @functools.cache
-def spec(scheme: str) -> ServiceSpec:
-    """Return the spec of ``scheme``; ValueError when the wheel does not offer it."""
+def service_config(scheme: str) -> ServiceConfig:
+    """The configuration facts of ``scheme``; ValueError when the wheel does not offer it."""
     if scheme not in schemes():
         raise ValueError(
             f"unknown OpenDAL service {scheme!r}: opendal {opendal.__version__} "
@@ -63,10 +63,10 @@ def spec(scheme: str) -> ServiceSpec:
         )
     config = _config_classes().get(scheme)
     if config is None:
-        return ServiceSpec(scheme, None, None)
+        return ServiceConfig(scheme, None, None)
     keys = frozenset(config.__annotations__) - {"scheme"}
     container = next((k for k in CONTAINER_OPTIONS if k in keys), None)
-    return ServiceSpec(scheme, keys, container)
+    return ServiceConfig(scheme, keys, container)
 
 
 def is_secret(option: str) -> bool:

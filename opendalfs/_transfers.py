@@ -26,7 +26,7 @@ class Transfers(Naming):
     """The copying and moving part of the filesystem."""
 
     async def _cp_file(self, path1: str, path2: str, move: bool = False, **kwargs: Any) -> None:
-        await self._transfer(path1, path2, move=move)
+        await self._copy_by_streaming(path1, path2, move=move)
 
     async def _mv(
         self,
@@ -44,7 +44,7 @@ class Transfers(Naming):
         sources = [path1] if isinstance(path1, str) else path1
         plain = [self._strip_protocol(p) for p in sources if not has_magic(p)]
         self._strip_protocol(path2)  # a bad target name fails before anything is looked up
-        kinds = await asyncio.gather(*(self._kind(n) for n in plain))
+        kinds = await asyncio.gather(*(self._file_or_directory(n) for n in plain))
         for name, kind in zip(plain, kinds, strict=True):
             if kind is None:  # before anything moves: a move is all or nothing here
                 raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
@@ -58,7 +58,7 @@ class Transfers(Naming):
                 return  # onto itself (another spelling, or the directory it is in)
             _refuse_below(plain[0], target, "move")
             if recursive:
-                await self._refuse_tree_on_its_line(plain[0], kinds[0], target, "move")
+                await self._refuse_copy_into_itself(plain[0], kinds[0], target, "move")
         elif isinstance(path2, str):
             for name in plain:
                 _refuse_below(name, self._strip_protocol(path2), "move")
@@ -84,10 +84,10 @@ class Transfers(Naming):
         the requests, as sources are overwritten while they are copied."""
         if recursive and isinstance(path1, str) and isinstance(path2, str) and not has_magic(path1):
             name = self._strip_protocol(path1)
-            kind = await self._kind(name)
+            kind = await self._file_or_directory(name)
             if kind is not None:  # a missing source fails in fsspec's copy
                 target = await self._copy_target(path1, path2)
-                await self._refuse_tree_on_its_line(name, kind, target, "copy")
+                await self._refuse_copy_into_itself(name, kind, target, "copy")
         await super()._copy(
             path1,
             path2,
@@ -98,7 +98,7 @@ class Transfers(Naming):
             **kwargs,
         )
 
-    async def _refuse_tree_on_its_line(
+    async def _refuse_copy_into_itself(
         self, name: str, kind: str | None, target: str, what: str
     ) -> None:
         """Refuse a recursive transfer of a tree onto its own line (below, onto itself or
@@ -128,11 +128,11 @@ class Transfers(Naming):
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
         if path1.endswith("/") or source == target:
             return target
-        if path2.endswith("/") or await self._kind(target) == "directory":
+        if path2.endswith("/") or await self._file_or_directory(target) == "directory":
             return "/".join(p for p in (target, _paths.basename(source)) if p)
         return target
 
-    async def _transfer(self, path1: str, path2: str, *, move: bool) -> None:
+    async def _copy_by_streaming(self, path1: str, path2: str, *, move: bool) -> None:
         """Copy (or with ``move``, rename when possible) one file or directory entry."""
         name1, container1, _ = self._locate(path1)
         name2, container2, key2 = self._locate(path2)

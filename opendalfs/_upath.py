@@ -36,13 +36,13 @@ from upath._flavour import WrappedFileSystemFlavour
 from upath._protocol import get_upath_protocol
 from upath.implementations.cloud import CloudPath
 
-from opendalfs._services import schemes, spec
+from opendalfs._services import schemes, service_config
 
 __all__ = ["OpendalPath"]
 
 #: The ``opendal+<service>`` protocols whose first segment is a bucket or container.
 CONTAINER_PROTOCOLS = frozenset(
-    f"opendal+{s}" for s in schemes() if spec(s).container_option is not None
+    f"opendal+{s}" for s in schemes() if service_config(s).container_option is not None
 )
 
 

@@ -7,7 +7,7 @@ import errno
 import functools
 import hashlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import fsspec.asyn
 from fsspec.spec import make_instance
@@ -35,7 +35,7 @@ from opendalfs._operators import (
     service_options,
 )
 from opendalfs._reading import Reading
-from opendalfs._services import is_secret, spec
+from opendalfs._services import is_secret, service_config
 from opendalfs._sync import mirror
 from opendalfs._transfers import STREAM_CHUNK, Transfers
 from opendalfs._versioning import Versioning
@@ -51,6 +51,9 @@ from opendalfs.file import OpendalAsyncFile, OpendalFile
 
 #: Names one existence probe lists at most (one page of an S3 listing).
 PROBE_PAGE = 1000
+
+
+__all__ = ["OpendalFileSystem"]
 
 
 class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, ListingCache):
@@ -171,7 +174,7 @@ max_paths, skip_instance_cache
         self.protocol = (f"opendal+{scheme}",)
         if fixed is None:  # the generic class: strip this instance's plain scheme too
             self._strip_protocol = functools.partial(_strip, scheme=scheme)  # type: ignore[method-assign]
-        self.spec = spec(scheme)
+        self.service_config = service_config(scheme)
         self.retries = settings.retries
         self.timeout = settings.timeout
         self.write_chunk = settings.write_chunk
@@ -183,9 +186,9 @@ max_paths, skip_instance_cache
         self.drives_sync_calls = settings.sync_driver == "blocking" and not asynchronous
         options = {**DEFAULT_OPTIONS.get(scheme, {}), **options}
         options = resolve_aliases(scheme, options)
-        key = self.spec.container_option
+        key = self.service_config.container_option
         container = options.pop(key, None) if key else None
-        self._options = service_options(self.spec, options)
+        self._options = service_options(self.service_config, options)
         self.container = None if container is None else checked_container(key or "", container)
         if scheme in LOCAL_ROOTS:
             check_fs_root(self._options["root"])
@@ -215,7 +218,7 @@ max_paths, skip_instance_cache
             k: "***" if is_secret(k) else mask(v, self._secrets) for k, v in self._options.items()
         }
         if self.container is not None:
-            shown[self.spec.container_option or "container"] = self.container
+            shown[self.service_config.container_option or "container"] = self.container
         args = ", ".join(f"{k}={v!r}" for k, v in sorted(shown.items()))
         return f"{type(self).__name__}({self.scheme!r}{', ' if args else ''}{args})"
 
@@ -276,15 +279,15 @@ max_paths, skip_instance_cache
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
 
     async def _exists(self, path: str, **kwargs: Any) -> bool:
-        return await self._kind(path) is not None
+        return await self._file_or_directory(path) is not None
 
     async def _isdir(self, path: str) -> bool:
-        return await self._kind(path) == "directory"
+        return await self._file_or_directory(path) == "directory"
 
     async def _isfile(self, path: str) -> bool:
-        return await self._kind(path) == "file"
+        return await self._file_or_directory(path) == "file"
 
-    async def _kind(self, path: str) -> str | None:
+    async def _file_or_directory(self, path: str) -> str | None:
         """``"file"``, ``"directory"`` or None (missing), in one request where one suffices.
 
         Where the service lists by prefix, one listing of the name answers all
@@ -327,6 +330,49 @@ max_paths, skip_instance_cache
         except (FileNotFoundError, NotADirectoryError):
             return None
 
+    if TYPE_CHECKING:  # the sync twins are made by _sync.mirror; these are their types
+
+        @overload
+        def ls(
+            self, path: str, detail: Literal[True] = ..., **kwargs: Any
+        ) -> list[dict[str, Any]]: ...
+        @overload
+        def ls(self, path: str, detail: Literal[False], **kwargs: Any) -> list[str]: ...
+        def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]: ...
+        @overload
+        def find(
+            self,
+            path: str,
+            maxdepth: int | None = ...,
+            withdirs: bool = ...,
+            detail: Literal[False] = ...,
+            **kwargs: Any,
+        ) -> list[str]: ...
+        @overload
+        def find(
+            self,
+            path: str,
+            maxdepth: int | None = ...,
+            withdirs: bool = ...,
+            *,
+            detail: Literal[True],
+            **kwargs: Any,
+        ) -> dict[str, dict[str, Any]]: ...
+        def find(
+            self,
+            path: str,
+            maxdepth: int | None = None,
+            withdirs: bool = False,
+            detail: bool = False,
+            **kwargs: Any,
+        ) -> Any: ...
+
+    @overload
+    async def _ls(
+        self, path: str, detail: Literal[True] = ..., **kwargs: Any
+    ) -> list[dict[str, Any]]: ...
+    @overload
+    async def _ls(self, path: str, detail: Literal[False], **kwargs: Any) -> list[str]: ...
     async def _ls(
         self,
         path: str,
@@ -350,7 +396,7 @@ max_paths, skip_instance_cache
         cached: list[dict[str, Any]] | None = None
         if versions:
             listing = await self._list_versions(name, container, key)
-        elif self.spec.container_option is not None and not container:
+        elif self.service_config.container_option is not None and not container:
             if self.container is None:
                 self._backend("")  # raises: OpenDAL cannot list containers
             listing = [directory_info(self.container or "")]
@@ -539,7 +585,7 @@ max_paths, skip_instance_cache
             raise FileExistsError(errno.EEXIST, "file exists", name)
         if not key:
             raise NotImplementedError(
-                f"{name}: OpenDAL cannot create a {self.spec.container_option}"
+                f"{name}: OpenDAL cannot create a {self.service_config.container_option}"
             )
         parent = _paths.parent(name)
         if not create_parents and parent and not await self._isdir(parent):
@@ -555,7 +601,7 @@ max_paths, skip_instance_cache
             return
         if not key:
             raise NotImplementedError(
-                f"{name}: OpenDAL cannot create a {self.spec.container_option}"
+                f"{name}: OpenDAL cannot create a {self.service_config.container_option}"
             )
         if not self._backend(container).caps.create_dir and exist_ok:
             return  # directories are implied by the keys below them, if at all

@@ -18,6 +18,17 @@ from collections.abc import Iterable
 from opendal import exceptions as odx
 
 #: Every exception class the binding defines; they share no common base class.
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "OPENDAL_ERRORS",
+    "OperationTimeout",
+    "error_kind",
+    "mask",
+    "masked_cause",
+    "summary",
+    "translate",
+]
+
 OPENDAL_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls for cls in vars(odx).values() if isinstance(cls, type) and issubclass(cls, BaseException)
 )

@@ -19,6 +19,8 @@ from opendalfs._writers import WRITE_OPTIONS, check_count
 if TYPE_CHECKING:
     from opendalfs.core import OpendalFileSystem
 
+__all__ = ["MODES", "OpendalAsyncFile", "OpendalFile"]
+
 MODES = ("rb", "wb", "ab", "xb")
 
 #: What fsspec's file classes take besides the write options.
@@ -128,7 +130,9 @@ class _Download:
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
         if use == "ranged" or (use == "stream" and not in_sequence):
-            return await self.fs._read_open_file(self.path, start, end, self._etag(), self._version)
+            return await self.fs._read_for_open_file(
+                self.path, start, end, self._etag(), self._version
+            )
         try:
             if self._reader is not None and self._reader_at != start and use == "seek":
                 self._reader_at = await self._reader.seek(start)
@@ -138,13 +142,15 @@ class _Download:
                     self.path, start, self._etag(), self._version
                 )
                 self._reader_at = start
-            data = await self.fs._read_stream(self._reader, end - start)
+            data = await self.fs._read_from_reader(self._reader, end - start)
         except OSError as exc:
             await self._drop_reader()
             if isinstance(exc, TimeoutError):
                 raise  # a second try would double the wait
             # A ranged read says what happened (changed, deleted, a passing failure).
-            return await self.fs._read_open_file(self.path, start, end, self._etag(), self._version)
+            return await self.fs._read_for_open_file(
+                self.path, start, end, self._etag(), self._version
+            )
         self._reader_at += len(data)
         return data
 

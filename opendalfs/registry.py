@@ -12,7 +12,7 @@ import sys
 
 import fsspec
 
-from opendalfs._services import spec
+from opendalfs._services import service_config
 from opendalfs.core import OpendalFileSystem
 
 
@@ -24,7 +24,7 @@ def register(scheme: str, protocol: str | None = None, *, clobber: bool = True) 
     for (a newer opendal wheel) gets one, added to this module so it pickles in
     processes that call ``register`` too. Returns the class.
     """
-    spec(scheme)  # ValueError for a scheme the installed wheel does not offer
+    service_config(scheme)  # ValueError for a scheme the installed wheel does not offer
     cls = SERVICE_CLASSES.get(scheme)
     if cls is None:
         name = "".join(part.title() for part in scheme.split("-")) + "FileSystem"
@@ -418,3 +418,5 @@ SERVICE_CLASSES: dict[str, type[OpendalFileSystem]] = {
     "yandex-disk": YandexDiskFileSystem,
 }
 # END GENERATED
+
+__all__ = ["SERVICE_CLASSES", "register", *(cls.__name__ for cls in SERVICE_CLASSES.values())]

@@ -94,12 +94,12 @@ def test_docs_list_the_container_services_the_wheel_has():
     """docs/paths.md names the container services; they must be exactly the wheel's."""
     from pathlib import Path
 
-    from opendalfs._services import schemes, spec
+    from opendalfs._services import schemes, service_config
 
     docs = (Path(__file__).parents[1] / "docs" / "paths.md").read_text()
     row = next(line for line in docs.splitlines() if line.startswith("| with a container"))
     documented = set(re.findall(r"`([a-z0-9-]+)`", row.split("|")[1]))
-    expected = {s for s in schemes() if spec(s).container_option is not None}
+    expected = {s for s in schemes() if service_config(s).container_option is not None}
     assert documented == expected
 
 

@@ -47,7 +47,7 @@ for _path in (str(ROOT), str(TESTS)):  # opendalfs from this checkout; servers, 
         sys.path.insert(0, _path)
 
 from opendalfs import OpendalFileSystem  # noqa: E402
-from opendalfs._services import is_secret, spec  # noqa: E402
+from opendalfs._services import is_secret, service_config  # noqa: E402
 
 #: The fsspec operations classified, in the order of the table's rows.
 OPERATIONS: tuple[str, ...] = (
@@ -603,7 +603,7 @@ def config_example(scheme: str, options: Mapping[str, Any], container: str = "")
         lines = [f"fs = OpendalFileSystem({args[0]})"]
     else:
         lines = ["fs = OpendalFileSystem(", *(f"    {arg}," for arg in args), ")"]
-    option = spec(scheme).container_option
+    option = service_config(scheme).container_option
     if option and container:
         lines.append(f'fs.ls("{container}")  # paths start with the {option}')
     return "\n".join(lines)
@@ -627,7 +627,7 @@ def render(results: Mapping[str, Mapping[str, Result]], configs: Mapping[str, st
 def _section(name: str, rows: Mapping[str, Result], config: str) -> list[str]:
     out = [f"### {name}", ""]
     out.append(f"Measured against {TEST_SERVERS.get(name, 'a local server')}.")
-    option = spec(name).container_option
+    option = service_config(name).container_option
     if option:
         out.append(
             f"Paths start with the {option}, as in s3fs: `{option}/dir/key`. Passing "
