@@ -47,6 +47,16 @@ DEFAULT_OPTIONS: dict[str, dict[str, str]] = {"fs": {"root": "/"}}
 #: Services whose ``root`` is a local directory, checked when the filesystem is made.
 LOCAL_ROOTS = frozenset({"fs"})
 
+#: Services where a plain write, copy or rename that fails with AlreadyExists does so
+#: only because a parent of the path is a file (OpenDAL's fs cannot make the parent
+#: directory there), so the error is NotADirectoryError.
+EXISTS_MEANS_PARENT_IS_FILE = frozenset({"fs"})
+
+#: Services whose stat of a plain name answers for a directory as well as a file (a
+#: real directory on disk), so a path missing as a file is missing: no second stat
+#: of ``dir/``, which for a missing path doubles the cost of ``info`` and ``exists``.
+STAT_SEES_DIRECTORIES = frozenset({"fs"})
+
 #: Services whose OpenDAL reader seeks in place: a seek and a read of 64 KiB cost a
 #: few µs there, while each ranged read is a fresh OpenDAL call (about 30 µs on
 #: memory, 300 µs on fs). An open file reads them through one reader, sought to each
@@ -127,6 +137,8 @@ class Capabilities:
     """Ranged reads must be whole reads from the offset (then cut): see READS_TO_END."""
     seeking_readers: bool
     """An open reader seeks in place, cheaper than a ranged read: see SEEKING_READERS."""
+    stat_sees_directories: bool
+    """A stat of the plain name also finds a directory: see STAT_SEES_DIRECTORIES."""
     file_lists_as_child: bool
     """A file's listing shows the file as its own child: see FILE_LISTS_AS_CHILD."""
     content_etags: bool
@@ -163,6 +175,7 @@ class Capabilities:
             reads_directories=scheme in READS_DIRECTORIES,
             reads_to_end=scheme in READS_TO_END,
             seeking_readers=scheme in SEEKING_READERS,
+            stat_sees_directories=scheme in STAT_SEES_DIRECTORIES,
             file_lists_as_child=scheme in FILE_LISTS_AS_CHILD,
             directory_stat=scheme not in BLIND_DIRECTORY_STAT,
             content_etags=service_config(scheme).container_option is not None,

@@ -28,14 +28,14 @@ def make_info(name: str, meta: Metadata | None, *, is_dir: bool | None = None) -
         "type": "directory" if is_dir else "file",
     }
     if meta is not None:
-        for field in _OPTIONAL_FIELDS:
+        for field in _OPTIONAL_FIELDS:  # each read of a field builds a new object
             value = getattr(meta, field)
             if value is not None:
                 info[field] = value
-        if meta.last_modified is not None:
-            info["mtime"] = meta.last_modified
-        if meta.version is not None:
-            info["VersionId"] = meta.version  # the key s3fs users read
+        if "last_modified" in info:
+            info["mtime"] = info["last_modified"]
+        if "version" in info:
+            info["VersionId"] = info["version"]  # the key s3fs users read
     return info
 
 

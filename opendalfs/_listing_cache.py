@@ -83,6 +83,8 @@ class ListingCache(Naming):
         cached when they finish.
         """
         self._generation += 1
+        if not self.dircache:
+            return  # nothing cached: most writes of a program that never lists
         if path is None:
             self.dircache.clear()
             return

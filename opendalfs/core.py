@@ -268,6 +268,8 @@ max_paths, skip_instance_cache
             return make_info(name, await backend.stat(name))
         except (FileNotFoundError, NotADirectoryError) as exc:
             missing: OSError = exc
+        if backend.caps.stat_sees_directories:
+            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
         if not backend.caps.directory_stat:
             raise FileNotFoundError(errno.ENOENT, "no such file", name) from missing
         try:

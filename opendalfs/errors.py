@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 from opendal import exceptions as odx
 
+from opendalfs._capabilities import EXISTS_MEANS_PARENT_IS_FILE
+
 #: Every exception class the binding defines; they share no common base class.
 __all__ = [
     "MIN_SECRET_LENGTH",
@@ -156,8 +158,12 @@ def translate(
         if any(marker in cause for marker in _MISSING_CONTAINER):
             return FileNotFoundError(errno.ENOENT, cause, path)
         return ValueError(f"{path}: {cause}")
-    if kind == "AlreadyExists" and not creating and service == "fs" and _PLACING.search(cause):
-        # A plain write on fs fails this way only when a parent of the path is a file.
+    if (
+        kind == "AlreadyExists"
+        and not creating
+        and service in EXISTS_MEANS_PARENT_IS_FILE
+        and _PLACING.search(cause)
+    ):
         return NotADirectoryError(errno.ENOTDIR, f"{cause} (a parent is a file)", path)
     if " at rename" in cause and f"(os error {errno.ENOTEMPTY})" in cause:
         # A file renamed onto a directory that holds something.

@@ -77,6 +77,8 @@ class Service:
     #: Whether an open file reads every range through one OpenDAL reader sought to it
     #: (cheaper there than a ranged read), whose buffer may hold bytes of a replaced file.
     seeking_reads: bool = False
+    #: Whether a stat of a plain name finds a directory too (real directories on disk).
+    stat_sees_directories: bool = False
     #: Whether objects keep versions that can be stated, read and listed (S3).
     versions: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
@@ -112,6 +114,7 @@ CAPABILITY_OF: dict[str, str] = {
     "native_append": "append",
     "read_if_match": "read_if_match",
     "seeking_reads": "seeking_readers",
+    "stat_sees_directories": "stat_sees_directories",
     "versions": "versions",
 }
 
@@ -143,6 +146,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "fs": {
         "blocking_sync": True,
         "seeking_reads": True,
+        "stat_sees_directories": True,
         "server_copy": True,
         "renames": True,
         "write_parts": True,
