@@ -15,6 +15,7 @@ from opendalfs import _ranges
 from opendalfs._backend import Backend
 from opendalfs._config import refuse_unknown
 from opendalfs._naming import Naming
+from opendalfs._sync import blocking_mode
 
 #: The largest offset OpenDAL takes (a signed 64-bit size); any object ends before it.
 MAX_OFFSET = 2**63 - 1
@@ -122,15 +123,17 @@ class Reading(Naming):
         """How an open file of ``name`` reads: through one reader or by ranged reads.
 
         ``"seek"``: every read goes through one reader, sought to its range (memory,
-        fs: see SEEKING_READERS). ``"stream"``: reads that follow one another go
-        through one reader, others are ranged reads. ``"ranged"``: only ranged reads,
-        where a read must run to the end (FTP): a stream left part way would abort
-        a transfer, which is what those services cannot take.
+        fs: see SEEKING_READERS), when the file reads in blocking mode; awaited, a
+        seek is a second OpenDAL future, which costs more than the ranged read it
+        saves. ``"stream"``: reads that follow one another go through one reader,
+        others are ranged reads. ``"ranged"``: only ranged reads, where a read must
+        run to the end (FTP): a stream left part way would abort a transfer, which
+        is what those services cannot take.
         """
         caps = self._backend(self._locate(name)[1]).caps
         if caps.reads_to_end:
             return "ranged"
-        return "seek" if caps.seeking_readers else "stream"
+        return "seek" if caps.seeking_readers and blocking_mode() else "stream"
 
     async def _open_reader(
         self, name: str, start: int, etag: str | None, version: str | None = None
