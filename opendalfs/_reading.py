@@ -136,11 +136,22 @@ class Reading(Naming):
         return "seek" if caps.seeking_readers and blocking_mode() else "stream"
 
     async def _open_reader(
-        self, name: str, start: int, etag: str | None, version: str | None = None
+        self,
+        name: str,
+        start: int,
+        etag: str | None,
+        version: str | None = None,
+        chunk: int | None = None,
     ) -> Any:
-        """A reader of ``name`` (of one of its versions) from ``start`` on: one request."""
+        """A reader of ``name`` (of one of its versions) from ``start`` on: one request.
+
+        ``chunk`` is what each of OpenDAL's reads behind it fetches (its default is
+        2 MiB on fs): sized to the file's reads, a sought reader fetches what is read.
+        """
         backend = self._backend(self._locate(name)[1])
         options = _read_options({"if_match": etag}, name, backend, version)
+        if chunk is not None:
+            options["chunk"] = chunk
         return await backend.open_reader(name, start, **options)
 
     async def _read_from_reader(self, reader: Any, size: int) -> bytes:
@@ -168,7 +179,7 @@ class Reading(Naming):
     ) -> bytes:
         """A ranged read whose failures say what happened to the file."""
         try:
-            return await self._read(name, backend, start, end, options)
+            return await self._read_clamped(name, backend, start, end, options)
         except (FileNotFoundError, NotADirectoryError) as exc:
             if await self._isdir(name):
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
@@ -186,7 +197,7 @@ class Reading(Naming):
                 raise FileNotFoundError(errno.ENOENT, "deleted while being read", name) from exc
             raise
 
-    async def _read(
+    async def _read_clamped(
         self,
         name: str,
         backend: Backend,
@@ -203,7 +214,7 @@ class Reading(Naming):
         """
         size = None if end is None else end - start
         if backend.caps.reads_to_end and size is not None:
-            return (await self._read(name, backend, start, None, options))[:size]
+            return (await self._read_clamped(name, backend, start, None, options))[:size]
         try:
             return await backend.read(name, start, size, **options)
         except OSError as exc:

@@ -26,6 +26,9 @@ MODES = ("rb", "wb", "ab", "xb")
 #: What fsspec's file classes take besides the write options.
 FILE_OPTIONS = frozenset({"autocommit", "cache_type", "cache_options", "size"})
 
+#: The smallest piece a sought reader fetches (see _Download._read_range).
+MIN_READER_CHUNK = 64 * 2**10
+
 #: ``bytes`` written to a file at least this long skip its buffer (see OpendalFile.write).
 DIRECT_WRITE = 2**20
 
@@ -122,6 +125,7 @@ class _Download:
         self._reader_at = -1
         self._last_end = -1
         self._reader_use: str | None = None  # fs._reader_use(path), asked on first read
+        self._reader_chunk = 0  # what each of the sought reader's fetches asks for
 
     async def _read_range(self, start: int, end: int) -> bytes:
         use = self._reader_use
@@ -133,15 +137,22 @@ class _Download:
             return await self.fs._read_for_open_file(
                 self.path, start, end, self._etag(), self._version
             )
+        # A sought reader fetches in pieces of about the reads' size: on fs a 64 KiB
+        # read cost 100 µs with OpenDAL's 2 MiB default and 35 µs so, while a read
+        # many pieces long is worth a new reader with larger ones.
+        chunk = max(end - start, MIN_READER_CHUNK) if use == "seek" else None
         try:
-            if self._reader is not None and self._reader_at != start and use == "seek":
-                self._reader_at = await self._reader.seek(start)
+            if self._reader is not None and chunk is not None:
+                if chunk > 4 * self._reader_chunk:
+                    await self._drop_reader()
+                elif self._reader_at != start:
+                    self._reader_at = await self._reader.seek(start)
             if self._reader_at != start:
                 await self._drop_reader()
                 self._reader = await self.fs._open_reader(
-                    self.path, start, self._etag(), self._version
+                    self.path, start, self._etag(), self._version, chunk
                 )
-                self._reader_at = start
+                self._reader_at, self._reader_chunk = start, chunk or 0
             data = await self.fs._read_from_reader(self._reader, end - start)
         except OSError as exc:
             await self._drop_reader()

@@ -263,6 +263,26 @@ def test_random_reads_fetch_what_they_read(fs, root, counting, service):
 
 
 @pytest.mark.any_service
+def test_a_sought_reader_fetches_pieces_of_about_the_reads_size(fs, root, counting, service):
+    big = DATA * 8  # 2 MB
+    fs.pipe_file(f"{root}/f", big)
+    counting.log.clear()
+    with fs.open(f"{root}/f", "rb", cache_type="none") as f:
+        f.seek(1000)
+        assert f.read(10) == big[1000:1010]
+        f.seek(5000)
+        assert f.read(100) == big[5000:5100]
+        f.seek(100_000)
+        assert f.read(1_500_000) == big[100_000:1_600_000]
+    chunks = [kw.get("chunk") for name, args, kw in counting.log if name == "open" and "rb" in args]
+    if service.seeking_reads and fs.drives_sync_calls:
+        # The smallest piece for small reads; a read many pieces long, a new reader.
+        assert chunks == [64 * 2**10, 1_500_000]
+    else:
+        assert all(chunk is None for chunk in chunks)  # streamed readers: OpenDAL's own
+
+
+@pytest.mark.any_service
 def test_small_sequential_reads_read_ahead(fs, root, counting):
     fs.pipe_file(f"{root}/f", DATA)
     counting.log.clear()
