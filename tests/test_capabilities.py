@@ -9,7 +9,29 @@ service, so a wrong capability, or a wrong profile, fails here by name.
 from __future__ import annotations
 
 import pytest
-from conftest import CAPABILITY_OF
+
+#: The facts of a profile that opendalfs reads from its own capabilities
+#: (``opendalfs._capabilities.Capabilities``), and their names there;
+#: the test below holds each service's profile and capabilities to each other.
+CAPABILITY_OF: dict[str, str] = {
+    "listing": "list",
+    "empty_files": "write_empty",
+    "blocking_sync": "blocking_calls",
+    "recursive_listing": "recursive_list",
+    "creates_directories": "create_dir",
+    "server_copy": "copy",
+    "renames": "rename",
+    "presigns": "presign_read",
+    "reads_directories": "reads_directories",
+    "lists_by_prefix": "lists_by_prefix",
+    "write_parts": "write_multi",
+    "write_streams": "write_streams",
+    "native_append": "append",
+    "read_if_match": "read_if_match",
+    "seeking_reads": "seeking_readers",
+    "stat_sees_directories": "stat_sees_directories",
+    "versions": "versions",
+}
 
 
 @pytest.mark.any_service
