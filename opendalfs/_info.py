@@ -17,8 +17,7 @@ def make_info(name: str, meta: Metadata | None, *, is_dir: bool | None = None) -
     whatever the service reported: ``etag``, ``last_modified`` (a timezone-aware
     datetime, also given as ``mtime``, the key pyarrow reads), ``content_type``,
     ``content_md5`` and ``version`` (also given as ``VersionId``, s3fs' key).
-    ``meta`` may be None for a directory that is
-    only implied by the objects under it.
+    ``meta`` may be None for a directory that is only implied by the objects under it.
     """
     if is_dir is None:
         is_dir = meta is None or meta.is_dir
