@@ -11,6 +11,9 @@ Faults (each replaces the previous one; :meth:`FaultProxy.forward` clears them):
 traffic (RST, as a crashed peer does); ``slow_down`` answers the next K requests
 itself with S3's ``503 SlowDown``; ``hang`` reads requests and never answers;
 ``stop`` refuses new connections and drops open ones until ``start``.
+
+Every request's head is kept in ``heads``; :func:`kinds` sorts them into what an
+S3 user pays for (HEAD, GET, LIST, PUT, COPY, DELETE, batch DELETE).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import re
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 HOST = "127.0.0.1"
 CHUNK = 64 * 1024
@@ -42,14 +46,15 @@ SLOW_DOWN_HEAD = (
 class FaultProxy:
     """Forwards 127.0.0.1:``port`` to ``upstream`` until a fault is switched on.
 
-    Counters (read them while the proxy is idle): ``requests`` seen,
-    ``slowdowns`` answered, ``resets`` made. Anything unexpected inside the
+    Counters (read them while the proxy is idle): ``requests`` seen (and ``heads``,
+    each one's head), ``slowdowns`` answered, ``resets`` made. Anything unexpected inside the
     proxy's threads lands in ``errors``; a test should check it stays empty.
     """
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.requests = 0
+        self.heads: list[bytes] = []
         self.slowdowns = 0
         self.resets = 0
         self.errors: list[str] = []
@@ -138,6 +143,7 @@ class FaultProxy:
                 body = reader.body(int(match.group(1)) if match else 0)
                 with self._lock:
                     self.requests += 1
+                    self.heads.append(head)
                     answer = self._slowdowns_left > 0
                     self._slowdowns_left -= answer
                     self.slowdowns += answer
@@ -191,6 +197,29 @@ class FaultProxy:
         with self._lock:
             self._sockets.discard(sock)
         sock.close()
+
+
+_COPY_SOURCE = re.compile(rb"(?im)^x-(amz|ms)-copy-source:")
+
+
+def kind(head: bytes) -> str:
+    """What an S3 (or Azure Blob) request is: HEAD, GET, LIST, PUT, COPY, DELETE or BATCH."""
+    line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    method, target = line.split(" ")[:2]
+    query = target.partition("?")[2]
+    params = {p.partition("=")[0] for p in query.split("&") if p}
+    if method == "POST" and "delete" in params:
+        return "BATCH"  # S3's DeleteObjects
+    if method == "GET" and (params & {"list-type", "delimiter", "prefix", "comp"}):
+        return "LIST"
+    if method == "PUT" and _COPY_SOURCE.search(head):
+        return "COPY"
+    return method
+
+
+def kinds(heads: Iterable[bytes]) -> Counter[str]:
+    """How many requests of each :func:`kind` ``heads`` hold."""
+    return Counter(kind(head) for head in heads)
 
 
 class _Reader:
