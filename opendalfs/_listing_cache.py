@@ -2,16 +2,22 @@
 
 The filesystem touches the dircache only through this interface: a listing goes
 in with ``_store_listing`` (one directory) or ``_cache_listings`` (a recursive
-listing), comes out with ``_cached_listing`` or ``_cached_info``, and every change
-made through the filesystem calls ``invalidate_cache``. A listing carries the token
-taken before it was made, and is not stored if anything changed meanwhile, so
-concurrent threads never cache a listing that misses a write.
+listing), comes out with ``_cached_listing``, ``_cached_tree`` or ``_cached_info``,
+and every change made through the filesystem calls ``invalidate_cache``. A listing
+carries the token taken before it was made, and is not stored if anything changed
+meanwhile, so concurrent threads never cache a listing that misses a write.
+
+What one path is (its stat, a probe's answer, our own write) is kept beside the
+listings with ``_remember``, under the same expiry and the same invalidation, so
+asking twice about one path costs one request, as listing a directory twice does.
 """
 
 from __future__ import annotations
 
 import errno
 from typing import Any
+
+from fsspec.dircache import DirCache
 
 from opendalfs import _paths
 from opendalfs._info import directory_info, make_info
@@ -31,18 +37,80 @@ class ListingCache(Naming):
     def _cached_listing(self, name: str) -> list[dict[str, Any]] | None:
         return self.dircache.get(name)
 
+    def _cached_tree(self, name: str) -> dict[str, dict[str, Any]] | None:
+        """Everything below directory ``name`` by name, if cached listings cover it all.
+
+        An ``ls`` of a directory without subdirectories is its whole tree, so a
+        ``find`` after it (pandas and pyarrow list, then walk) needs no request.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        pending = [name]
+        while pending:
+            listing = self._cached_listing(pending.pop())
+            if listing is None:
+                return None
+            for info in listing:
+                if info["name"] in found:
+                    return None  # a file and a directory of one name: list it again
+                found[info["name"]] = info
+                if info["type"] == "directory":
+                    pending.append(info["name"])
+        return found
+
+    @property
+    def _paths_seen(self) -> DirCache:
+        """What single paths are, by name: kept and expired as the listings are."""
+        try:
+            return self.__dict__["_paths_seen_cache"]
+        except KeyError:
+            listings = self.dircache
+            seen = DirCache(
+                listings.use_listings_cache, listings.listings_expiry_time, listings.max_paths
+            )
+            self.__dict__["_paths_seen_cache"] = seen
+            return seen
+
+    def _remember(
+        self, name: str, kind: str | None, info: dict[str, Any] | None = None, token: int = -1
+    ) -> None:
+        """Keep what ``name`` is: ``"file"``, ``"directory"`` or None (missing), with its
+        full info where a stat gave it.
+
+        ``token`` is the listing token taken before the request that told it, if
+        any: an answer that a change made meanwhile may have outdated is not kept.
+        """
+        if token in (-1, self._generation):
+            self._paths_seen[name] = (kind, info)
+
+    def _cached_kind(self, name: str) -> str | None:
+        """``"file"``, ``"directory"``, or None where nothing cached tells.
+
+        FileNotFoundError where the cache proves ``name`` missing.
+        """
+        info = self._cached_info(name)
+        if info is not None:
+            return info["type"]
+        seen = self._paths_seen.get(name)
+        return None if seen is None else seen[0]
+
     def _store_listing(self, name: str, infos: list[dict[str, Any]], token: int) -> None:
         """Keep the listing of directory ``name`` unless something changed since ``token``."""
         if token == self._generation:
             self.dircache[name] = infos
 
     def _cached_info(self, name: str) -> dict[str, Any] | None:
-        """Info from the parent's cached listing; FileNotFoundError if it proves absence."""
+        """Info from the parent's cached listing or an earlier stat of ``name``;
+        FileNotFoundError if the cache proves absence."""
         parent = _paths.parent(name)
         try:
             listing = self.dircache[parent]
         except KeyError:
-            return None
+            seen = self._paths_seen.get(name) if self._paths_seen else None
+            if seen is None:
+                return None
+            if seen[0] is None:
+                raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from None
+            return None if seen[1] is None else dict(seen[1])
         same = [info for info in listing if info["name"] == name]
         if same:
             # A file wins over a directory of the same name (object stores), as in _stat.
@@ -83,17 +151,21 @@ class ListingCache(Naming):
         cached when they finish.
         """
         self._generation += 1
-        if not self.dircache:
+        caches = [c for c in (self.dircache, self._paths_seen) if c]
+        if not caches:
             return  # nothing cached: most writes of a program that never lists
         if path is None:
-            self.dircache.clear()
+            for cache in caches:
+                cache.clear()
             return
         name = self._strip_protocol(path)
         below = f"{name}/"
-        for cached in [k for k in self.dircache if k.startswith(below)]:
-            self.dircache.pop(cached, None)
+        for cache in caches:
+            for cached in [k for k in cache if k.startswith(below)]:
+                cache.pop(cached, None)
         while True:
-            self.dircache.pop(name, None)
+            for cache in caches:
+                cache.pop(name, None)
             if not name:
                 break
             name = _paths.parent(name)

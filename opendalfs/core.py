@@ -248,18 +248,23 @@ max_paths, skip_instance_cache
         if version is not None:
             return await self._version_info(path, version)
         name, container, key = self._locate(path)
-        if not key:
-            if container:
-                await self._check_container(name, container)
+        if not key and not container:
             return directory_info(name)
         cached = self._cached_info(name)
         if cached is not None:
             return cached
-        return await self._stat(name, container, key)
-
-    async def _check_container(self, name: str, container: str) -> None:
-        """Raise FileNotFoundError (or PermissionError …) unless the container is reachable."""
-        await self._backend(container).list(name, most=1)
+        token = self._listing_token()
+        try:
+            if key:
+                info = await self._stat(name, container, key)
+            else:  # a container: FileNotFoundError (or PermissionError …) unless reachable
+                await self._backend(container).list(name, most=1)
+                info = directory_info(name)
+        except FileNotFoundError:
+            self._remember(name, None, token=token)
+            raise
+        self._remember(name, info["type"], info, token)
+        return info
 
     async def _stat(self, name: str, container: str, key: str) -> dict[str, Any]:
         """Stat ``key`` as a file, then as a directory (which may be implied)."""
@@ -304,11 +309,12 @@ max_paths, skip_instance_cache
             info = await self._info_or_none(name)
             return None if info is None else info["type"]
         try:
-            cached = self._cached_info(name)
+            cached = self._cached_kind(name)
         except (FileNotFoundError, NotADirectoryError):
             return None
         if cached is not None:
-            return cached["type"]
+            return cached
+        token = self._listing_token()
         try:
             entries = await backend.list(name, directory=False, most=PROBE_PAGE)
         except FileNotFoundError:
@@ -320,11 +326,14 @@ max_paths, skip_instance_cache
             if entry.path in (key, f"{key}/")
         }
         if "file" in kinds:
-            return "file"  # a file wins over a directory of the same name, as in info
-        if kinds or seen < PROBE_PAGE:
-            return kinds.pop() if kinds else None
-        info = await self._info_or_none(name)  # a full page of other names: ask directly
-        return None if info is None else info["type"]
+            kind: str | None = "file"  # a file wins over a directory of the same name, as in info
+        elif kinds or seen < PROBE_PAGE:
+            kind = kinds.pop() if kinds else None
+        else:  # a full page of other names: ask directly
+            info = await self._info_or_none(name)
+            return None if info is None else info["type"]
+        self._remember(name, kind, token=token)
+        return kind
 
     async def _info_or_none(self, path: str) -> dict[str, Any] | None:
         try:
@@ -453,7 +462,10 @@ max_paths, skip_instance_cache
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
         name, container, key = self._locate(path)
-        if self._backend(container).caps.recursive_list:
+        cached = None if prefix else self._cached_tree(name)
+        if cached is not None:
+            found = cached
+        elif self._backend(container).caps.recursive_list:
             token = self._listing_token()
             found, both = await self._list_recursive(name, container, key, prefix)
             if found and not prefix:
@@ -467,7 +479,8 @@ max_paths, skip_instance_cache
             and (maxdepth is None or _paths.depth(n, name) <= maxdepth)
         }
         if found and withdirs and name and not prefix:  # ``name`` itself does not match
-            out[name] = await self._info(name)
+            # Only names are returned without ``detail``: that one is known to exist.
+            out[name] = await self._info(name) if detail else directory_info(name)
         elif not found and not prefix:
             info = await self._info_or_none(name)
             if info is not None and (info["type"] == "file" or withdirs) and name:
