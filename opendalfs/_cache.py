@@ -3,7 +3,8 @@
 fsspec's ``readahead`` cache fetches a whole block (5 MiB by default) beyond every
 read it cannot serve, so 64 KiB read at random offsets costs 5 MiB each. This
 cache fetches exactly what a read asks for until small reads follow one another, and
-only then reads a block ahead.
+only then reads a block ahead. A file no larger than a block is fetched whole on its
+first read: a Parquet footer and the columns after it then cost one request.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class SequentialCache(BaseCache):
             self.hit_count += 1
             return self.cache[start - self.start : stop - self.start]
         self.miss_count += 1
+        if self.size <= self.blocksize:  # small: the whole file in the one request
+            self.cache = self.fetcher(0, self.size)
+            self.start, self.end = 0, len(self.cache)
+            self.total_requested_bytes += len(self.cache)
+            return self.cache[start:stop]
         head = b""
         if self.start <= start < self.end:  # the cached range holds the first part
             head = self.cache[start - self.start :]

@@ -24,8 +24,7 @@ class Deleting(Naming):
 
     async def _rm_file(self, path: str, **kwargs: Any) -> None:
         name, container, _ = self._locate(path)
-        info = await self._info(name)
-        if info["type"] == "directory":
+        if await self._kind(name) == "directory":
             raise IsADirectoryError(
                 errno.EISDIR, "is a directory; use rmdir or rm(recursive=True)", name
             )
@@ -34,8 +33,7 @@ class Deleting(Naming):
 
     async def _rmdir(self, path: str) -> None:
         name, container, key = self._locate(path)
-        info = await self._info(name)
-        if info["type"] != "directory":
+        if await self._kind(name) != "directory":
             raise NotADirectoryError(errno.ENOTDIR, "not a directory", name)
         if not key and container:
             raise NotImplementedError(
@@ -73,17 +71,18 @@ class Deleting(Naming):
                 self._locate(name)  # refuses it: a version cannot be deleted here
             if has_magic(name):
                 tops.update(await self._glob(name, maxdepth=maxdepth, detail=True))
+        kinds = {name: info["type"] for name, info in tops.items()}
         plain = [n for n in names if not has_magic(n)]
-        infos = await _run_coros_in_chunks(
-            [self._info(n) for n in plain], batch_size=batch_size or self.batch_size, nofiles=True
+        found = await _run_coros_in_chunks(
+            [self._kind(n) for n in plain], batch_size=batch_size or self.batch_size, nofiles=True
         )
-        tops.update(zip(plain, infos, strict=True))
-        if not tops:
+        kinds.update(zip(plain, found, strict=True))
+        if not kinds:
             raise FileNotFoundError(errno.ENOENT, "no such file or directory", str(path))
         files: list[str] = []
         dirs: list[str] = []
-        for name, info in tops.items():
-            if info["type"] == "file":
+        for name, kind in kinds.items():
+            if kind == "file":
                 files.append(name)
                 if recursive:
                     more_files, more_dirs = await self._entries_below_file(name, maxdepth)

@@ -82,6 +82,31 @@ class ListingCache(Naming):
         if token in (-1, self._generation):
             self._paths_seen[name] = (kind, info)
 
+    def _written(self, name: str, kind: str) -> None:
+        """After a write, move or mkdir made here: forget what it changed, keep what it made."""
+        self.invalidate_cache(name)
+        self._remember(name, kind)
+
+    def _seen(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
+        """What was learned of ``name`` alone; FileNotFoundError if it or an ancestor is
+        known to be missing (nothing lies below a missing name)."""
+        seen = self._paths_seen
+        if not seen:
+            return None
+        record = seen.get(name)
+        if record is not None:
+            if record[0] is None:
+                raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+            return record
+        while name:
+            name = _paths.parent(name)
+            above = seen.get(name)
+            if above is not None:
+                if above[0] is None:
+                    raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+                return None
+        return None
+
     def _cached_kind(self, name: str) -> str | None:
         """``"file"``, ``"directory"``, or None where nothing cached tells.
 
@@ -90,7 +115,7 @@ class ListingCache(Naming):
         info = self._cached_info(name)
         if info is not None:
             return info["type"]
-        seen = self._paths_seen.get(name)
+        seen = self._seen(name)
         return None if seen is None else seen[0]
 
     def _store_listing(self, name: str, infos: list[dict[str, Any]], token: int) -> None:
@@ -105,12 +130,8 @@ class ListingCache(Naming):
         try:
             listing = self.dircache[parent]
         except KeyError:
-            seen = self._paths_seen.get(name) if self._paths_seen else None
-            if seen is None:
-                return None
-            if seen[0] is None:
-                raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from None
-            return None if seen[1] is None else dict(seen[1])
+            seen = self._seen(name)
+            return None if seen is None or seen[1] is None else dict(seen[1])
         same = [info for info in listing if info["name"] == name]
         if same:
             # A file wins over a directory of the same name (object stores), as in _stat.

@@ -136,10 +136,10 @@ class Transfers(Naming):
         """Copy (or with ``move``, rename when possible) one file or directory entry."""
         name1, container1, _ = self._locate(path1)
         name2, container2, key2 = self._locate(path2)
-        info = await self._info(name1)
+        kind = await self._kind(name1)
         if name1 == name2:
             return
-        if info["type"] == "directory":
+        if kind == "directory":
             await self._keep_dir(name2)
             return
         if not key2:
@@ -154,7 +154,7 @@ class Transfers(Naming):
             writer = await self._open_writer(name2, "wb")
             await source.copy_into(name1, writer, STREAM_CHUNK)
             await writer.close()
-        self.invalidate_cache(name2)
+        self._written(name2, "file")
         if renamed:
             self.invalidate_cache(name1)
 
@@ -225,7 +225,7 @@ class Transfers(Naming):
                 await writer.write(chunk)
                 callback.relative_update(len(chunk))
             await writer.close()
-        self.invalidate_cache(name)
+        self._written(name, "file")
 
 
 def _remove_quietly(path: str) -> None:

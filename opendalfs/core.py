@@ -294,6 +294,14 @@ max_paths, skip_instance_cache
     async def _isfile(self, path: str) -> bool:
         return await self._file_or_directory(path) == "file"
 
+    async def _kind(self, path: str) -> str:
+        """``"file"`` or ``"directory"``; FileNotFoundError naming ``path`` if it is missing."""
+        kind = await self._file_or_directory(path)
+        if kind is None:
+            name = self._strip_protocol(path)
+            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+        return kind
+
     async def _file_or_directory(self, path: str) -> str | None:
         """``"file"``, ``"directory"`` or None (missing), in one request where one suffices.
 
@@ -552,7 +560,7 @@ max_paths, skip_instance_cache
                 )
             value = bytes(value)
         await backend.write(name, value, creating=creating, **options)
-        self.invalidate_cache(name)
+        self._written(name, "file")
 
     async def _prepare_write(
         self, path: str, creating: bool, options: dict[str, Any]
@@ -609,9 +617,9 @@ max_paths, skip_instance_cache
 
     async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
         name, container, key = self._locate(path)
-        info = await self._info_or_none(name)
-        if info is not None:
-            if not exist_ok or info["type"] != "directory":
+        kind = await self._file_or_directory(name)
+        if kind is not None:
+            if not exist_ok or kind != "directory":
                 raise FileExistsError(errno.EEXIST, "file exists", name)
             return
         if not key:
@@ -634,19 +642,22 @@ max_paths, skip_instance_cache
 
     async def _create_dir(self, name: str, container: str, key: str) -> None:
         """Create a directory, and check it exists: some services (FTP) report success
-        for a directory below a file that they did not create."""
+        for a directory below a file that they did not create. On object stores a
+        directory is a marker object, whose successful write is the proof."""
         backend = self._backend(container)
         if not backend.caps.create_dir:
             raise NotImplementedError(f"{name}: {self.scheme} has no directories to create")
         await backend.create_dir(name)
         self.invalidate_cache(name)
-        if not await self._dir_exists(name, backend):
-            ancestor = _paths.parent(name)
-            while ancestor and not await self._isfile(ancestor):
-                ancestor = _paths.parent(ancestor)
-            if ancestor:
-                raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
-            raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
+        if backend.caps.lists_by_prefix or await self._dir_exists(name, backend):
+            self._remember(name, "directory")
+            return
+        ancestor = _paths.parent(name)
+        while ancestor and not await self._isfile(ancestor):
+            ancestor = _paths.parent(ancestor)
+        if ancestor:
+            raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
+        raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
 
     async def _dir_exists(self, name: str, backend: Backend) -> bool:
         """Whether the directory ``name/`` exists, whatever a file of the same name does."""

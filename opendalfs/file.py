@@ -97,7 +97,7 @@ class _Upload:
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()
-            self.fs.invalidate_cache(self.path)
+            self.fs._written(self.path, "file")
 
     def discard(self) -> None:
         """Abandon the upload: nothing of it becomes visible."""
