@@ -58,7 +58,7 @@ class Transfers(Naming):
                 return  # onto itself (another spelling, or the directory it is in)
             _refuse_below(plain[0], target, "move")
             if recursive:
-                await self._refuse_copy_into_itself(plain[0], kinds[0], target, "move")
+                await self._refuse_copy_into_itself(plain[0], target, "move")
         elif isinstance(path2, str):
             for name in plain:
                 _refuse_below(name, self._strip_protocol(path2), "move")
@@ -83,11 +83,8 @@ class Transfers(Naming):
         itself or onto an ancestor's name): the result would depend on the order of
         the requests, as sources are overwritten while they are copied."""
         if recursive and isinstance(path1, str) and isinstance(path2, str) and not has_magic(path1):
-            name = self._strip_protocol(path1)
-            kind = await self._file_or_directory(name)
-            if kind is not None:  # a missing source fails in fsspec's copy
-                target = await self._copy_target(path1, path2)
-                await self._refuse_copy_into_itself(name, kind, target, "copy")
+            target = await self._copy_target(path1, path2)
+            await self._refuse_copy_into_itself(self._strip_protocol(path1), target, "copy")
         await super()._copy(
             path1,
             path2,
@@ -98,14 +95,16 @@ class Transfers(Naming):
             **kwargs,
         )
 
-    async def _refuse_copy_into_itself(
-        self, name: str, kind: str | None, target: str, what: str
-    ) -> None:
+    async def _refuse_copy_into_itself(self, name: str, target: str, what: str) -> None:
         """Refuse a recursive transfer of a tree onto its own line (below, onto itself or
         onto an ancestor's name): its sources would be overwritten while they are
-        read, so the result would depend on the order of the requests."""
+        read, so the result would depend on the order of the requests. A missing
+        source is left to fail where it is copied."""
         on_line = target == name or target.startswith(f"{name}/") or name.startswith(f"{target}/")
-        if on_line and (kind == "directory" or (kind == "file" and await self._has_children(name))):
+        if not on_line:
+            return
+        kind = await self._file_or_directory(name)
+        if kind == "directory" or (kind == "file" and await self._has_children(name)):
             raise OSError(errno.EINVAL, f"cannot {what} {name!r} into itself", target)
 
     async def _has_children(self, name: str) -> bool:

@@ -234,7 +234,16 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         ):
             with self._reading:
                 self._run(self._drop_reader)
-        super().close()
+        if self.mode == "rb" or self.closed or getattr(self, "_unclosable", False):
+            super().close()
+            return
+        # fsspec's close would then forget all below the parent directory; the commit
+        # already told the listing cache what the write changed.
+        try:
+            if not self.forced:
+                self.flush(force=True)
+        finally:
+            self.closed = True
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read to the next newline, or at most ``size`` bytes, as a local file does."""
@@ -358,7 +367,15 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
 
     async def close(self) -> None:
         await self._drop_reader()
-        await super().close()
+        if self.mode == "rb" or self.closed:
+            await super().close()
+            return
+        # As in OpendalFile.close: the commit told the listing cache what changed.
+        try:
+            if not self.forced:
+                await self.flush(force=True)
+        finally:
+            self.closed = True
 
     async def _initiate_upload(self) -> None:
         self._writer = await self._new_writer("xb" if self._creating else self.mode)

@@ -1,0 +1,246 @@
+"""Requests per operation on object stores: what each one sends, counted at the wire.
+
+Over a network a request costs 10-50 ms, so the number of requests is the speed
+that matters. A :class:`~faultproxy.FaultProxy` in front of the server sees every
+request; each test runs an operation on a fresh filesystem and checks what it
+sent, by kind, against what the operation cannot do without. S3 is held to exact
+counts; on Azure Blob Storage and GCS (whose emulators differ in what they batch)
+the tests check the same "answered from what we know" behaviours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from faultproxy import FaultProxy, kinds
+
+from opendalfs import OpendalFileSystem
+
+pytestmark = [pytest.mark.own_services, pytest.mark.timeout(120)]
+
+OBJECT_STORES = ("s3", "azblob", "gcs")
+
+
+@dataclass
+class Wire:
+    """A proxy in front of one object store, and a place on it for one test."""
+
+    proxy: FaultProxy
+    scheme: str
+    options: dict[str, Any]
+    dir: str
+
+    def fs(self, **kwargs: Any) -> OpendalFileSystem:
+        """A filesystem of its own (nothing cached) that talks through the proxy."""
+        return OpendalFileSystem(self.scheme, **self.options, skip_instance_cache=True, **kwargs)
+
+    def path(self, rel: str) -> str:
+        return f"{self.dir}/{rel}"
+
+    def sent(self, call: Callable[[], Any]) -> Counter[str]:
+        """The requests ``call`` sent, by kind (HEAD, GET, LIST, PUT, COPY, DELETE, BATCH)."""
+        before = len(self.proxy.heads)
+        call()
+        return kinds(self.proxy.heads[before:])
+
+
+@pytest.fixture(params=OBJECT_STORES)
+def wire(
+    request: pytest.FixtureRequest, servers: Any, pytestconfig: pytest.Config
+) -> Iterator[Wire]:
+    scheme = request.param
+    chosen = pytestconfig.getoption("--service")
+    if chosen and scheme not in chosen:
+        pytest.skip(f"--service leaves {scheme} out")
+    running = servers(scheme)
+    endpoint = urlparse(running.options["endpoint"])
+    if endpoint.scheme != "http":
+        pytest.skip("the proxy speaks plain HTTP only")
+    proxy = FaultProxy((endpoint.hostname, endpoint.port))
+    through = endpoint._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+    options = {**running.options, "endpoint": through}
+    where = f"{running.container}/rt-{uuid.uuid4().hex[:12]}"
+    yield Wire(proxy, scheme, options, where)
+    proxy.close()
+    assert proxy.errors == []
+
+
+#: For the tests that hold S3 to exact counts by kind.
+on_s3 = pytest.mark.parametrize("wire", ["s3"], indirect=True)
+
+
+def make_tree(fs: OpendalFileSystem, root: str, dirs: int, files: int) -> list[str]:
+    """``dirs`` directories with a marker each and ``files`` files in each; their names."""
+    for d in range(dirs):
+        fs.mkdir(f"{root}/d{d}")
+    names = [f"{root}/d{d}/f{f}" for d in range(dirs) for f in range(files)]
+    fs.pipe(dict.fromkeys(names, b"x" * 10))
+    return names
+
+
+def test_info_of_a_directory_asks_once(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("dir/a"), b"a")
+    fs = wire.fs()
+    first = wire.sent(lambda: fs.info(wire.path("dir")))
+    assert first.total() >= 1
+    again = wire.sent(lambda: [fs.info(wire.path("dir")) for _ in range(2)])
+    assert again == Counter()
+    assert fs.isdir(wire.path("dir"))
+    assert not fs.isfile(wire.path("dir"))
+    if wire.scheme == "s3":
+        assert first == Counter({"HEAD": 1, "LIST": 1})  # no file of that name, then dir/
+
+
+def test_isdir_twice_is_one_listing(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("dir/a"), b"a")
+    fs = wire.fs()
+    sent = wire.sent(lambda: [fs.isdir(wire.path("dir")) for _ in range(2)])
+    assert sent.total() == 1
+    if wire.scheme == "s3":
+        assert sent == Counter({"LIST": 1})
+
+
+def test_a_missing_path_is_asked_about_once(wire: Wire) -> None:
+    fs = wire.fs()
+    missing = wire.path("missing")
+    first = wire.sent(lambda: fs.exists(missing))
+    assert first.total() == 1
+    assert wire.sent(lambda: (fs.exists(missing), fs.exists(f"{missing}/below"))) == Counter()
+    with pytest.raises(FileNotFoundError):
+        fs.info(f"{missing}/below")
+    # Our own write makes it exist at once.
+    fs.pipe(missing, b"now")
+    assert fs.exists(missing)
+    assert fs.cat_file(missing) == b"now"
+
+
+def test_exists_after_our_own_write_needs_no_request(wire: Wire) -> None:
+    fs = wire.fs()
+    touched, piped, written = wire.path("t"), wire.path("p"), wire.path("w")
+    assert wire.sent(lambda: fs.touch(touched)).total() == 1
+    fs.pipe_file(piped, b"abc")
+    with fs.open(written, "wb") as f:
+        f.write(b"written")
+    quiet = wire.sent(
+        lambda: [fs.exists(touched), fs.isfile(piped), fs.isdir(written), fs.exists(written)]
+    )
+    assert quiet == Counter()
+    assert fs.info(written)["size"] == 7  # its full info is the server's, asked once
+
+
+def test_a_listing_answers_the_next_one(wire: Wire) -> None:
+    writer = wire.fs()
+    writer.pipe({wire.path(f"ds/part{i}"): b"p" for i in range(4)})
+    writer.pipe(wire.path("ds/sub/x"), b"x")
+    fs = wire.fs()
+    assert wire.sent(lambda: fs.find(wire.path("ds"))).total() == 1
+    after_find = wire.sent(
+        lambda: (
+            fs.ls(wire.path("ds")),
+            fs.ls(wire.path("ds/sub")),
+            fs.exists(wire.path("ds/_metadata")),
+            fs.info(wire.path("ds/part0")),
+        )
+    )
+    assert after_find == Counter()
+    flat = wire.fs()
+    assert wire.sent(lambda: flat.ls(wire.path("ds/sub"))).total() == 1
+    # A directory without subdirectories: its listing is its whole tree.
+    assert wire.sent(lambda: flat.find(wire.path("ds/sub"))) == Counter()
+    assert flat.find(wire.path("ds/sub")) == [wire.path("ds/sub/x")]
+
+
+def test_a_small_file_opened_from_a_listing_is_one_get(wire: Wire) -> None:
+    wire.fs().pipe({wire.path(f"f{i}"): bytes([i]) * 1000 for i in range(3)})
+    fs = wire.fs()
+    fs.ls(wire.path(""))
+
+    def read_pieces() -> bytes:
+        with fs.open(wire.path("f1"), "rb") as f:
+            f.seek(-8, 2)
+            tail = f.read()
+            f.seek(0)
+            return f.read(100) + tail
+
+    sent = wire.sent(lambda: read_pieces())
+    assert sent == Counter({"GET": 1})
+    assert read_pieces() == bytes([1]) * 108
+
+
+def test_open_read_asks_at_most_a_stat_and_a_read(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("f"), b"data")
+    fs = wire.fs()
+    sent = wire.sent(lambda: fs.open(wire.path("f"), "rb").read())
+    assert sent.total() == 2
+    if wire.scheme == "s3":
+        assert sent == Counter({"HEAD": 1, "GET": 1})
+
+
+@on_s3
+def test_copy_of_a_tree_lists_once_and_copies_each_file(wire: Wire) -> None:
+    names = make_tree(wire.fs(), wire.path("src"), dirs=3, files=5)
+    fs = wire.fs()
+    sent = wire.sent(lambda: fs.copy(wire.path("src"), wire.path("dst"), recursive=True))
+    # Whether the target is a directory, everything below the source, and what the
+    # source itself is (a file of its name would win); OpenDAL's copy stats its
+    # source before each COPY; the source's and its directories' markers are made.
+    assert sent == Counter({"LIST": 3, "HEAD": len(names), "COPY": len(names), "PUT": 4})
+    assert sorted(wire.fs().find(wire.path("dst"))) == [
+        n.replace("/src/", "/dst/") for n in sorted(names)
+    ]
+
+
+@on_s3
+def test_mv_of_a_file(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("a"), b"a")
+    fs = wire.fs()
+    sent = wire.sent(lambda: fs.mv(wire.path("a"), wire.path("b")))
+    # Is the source there, is the target a directory; then OpenDAL's copy and a delete.
+    assert sent == Counter({"LIST": 2, "HEAD": 1, "COPY": 1, "DELETE": 1})
+    assert not fs.exists(wire.path("a"))
+    assert fs.cat_file(wire.path("b")) == b"a"
+
+
+@on_s3
+def test_put_of_a_tree_stats_nothing_per_file(wire: Wire, tmp_path: Path) -> None:
+    for d in range(3):
+        (tmp_path / f"d{d}").mkdir()
+        for f in range(5):
+            (tmp_path / f"d{d}" / f"f{f}").write_bytes(b"y")
+    fs = wire.fs()
+    sent = wire.sent(lambda: fs.put(str(tmp_path), wire.path("up"), recursive=True))
+    # One listing says the target is new, so nothing below it needs asking about;
+    # each local directory gets a marker (an empty one must survive) and each file a PUT.
+    assert sent == Counter({"LIST": 1, "PUT": 15 + 4})
+    assert len(wire.fs().find(wire.path("up"))) == 15
+
+
+@on_s3
+def test_rm_of_a_tree_is_a_listing_and_a_batch(wire: Wire) -> None:
+    make_tree(wire.fs(), wire.path("gone"), dirs=2, files=10)
+    fs = wire.fs()
+    sent = wire.sent(lambda: fs.rm(wire.path("gone"), recursive=True))
+    assert sent == Counter({"LIST": 2, "BATCH": 1})  # its kind; everything below it
+    assert not wire.fs().exists(wire.path("gone"))
+
+
+@on_s3
+def test_pandas_read_parquet_of_a_directory(wire: Wire) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"a": range(100), "b": [str(i) for i in range(100)]})
+    writer = wire.fs()
+    for i in range(4):
+        writer.pipe(wire.path(f"ds/part{i}.parquet"), frame.to_parquet())
+    fs = wire.fs()
+    sent = wire.sent(lambda: pd.read_parquet(wire.path("ds"), filesystem=fs))
+    # info(ds): no file of that name, then ds/; one recursive listing; pyarrow opens
+    # the first file for the schema, then each file once, each read whole in one GET.
+    assert sent == Counter({"HEAD": 1, "LIST": 2, "GET": 5})
