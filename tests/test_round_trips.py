@@ -10,6 +10,7 @@ the tests check the same "answered from what we know" behaviours.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -244,3 +245,21 @@ def test_pandas_read_parquet_of_a_directory(wire: Wire) -> None:
     # info(ds): no file of that name, then ds/; one recursive listing; pyarrow opens
     # the first file for the schema, then each file once, each read whole in one GET.
     assert sent == Counter({"HEAD": 1, "LIST": 2, "GET": 5})
+
+
+def test_without_the_listings_cache_every_call_asks(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("dir/a"), b"a")
+    fs = wire.fs(use_listings_cache=False)
+    once = wire.sent(lambda: fs.info(wire.path("dir")))
+    assert wire.sent(lambda: fs.info(wire.path("dir"))) == once
+    fs.touch(wire.path("t"))
+    assert wire.sent(lambda: fs.exists(wire.path("t"))).total() == 1
+
+
+def test_what_was_learned_expires_with_the_listings(wire: Wire) -> None:
+    wire.fs().pipe(wire.path("dir/a"), b"a")
+    fs = wire.fs(listings_expiry_time=0.2)
+    once = wire.sent(lambda: fs.isdir(wire.path("dir")))
+    assert wire.sent(lambda: fs.isdir(wire.path("dir"))) == Counter()
+    time.sleep(0.3)
+    assert wire.sent(lambda: fs.isdir(wire.path("dir"))) == once
