@@ -114,8 +114,9 @@ max_paths, skip_instance_cache
     ``[info(file)]``; ``ls`` of a missing path raises ``FileNotFoundError``.
 
     **Listings cache.** Directory listings (from ``ls``, and from ``find``'s
-    recursive listing) are kept in fsspec's dircache and invalidated by every
-    write, delete, copy, move, mkdir and rmdir made through this instance.
+    recursive listing) are kept in fsspec's dircache, and beside them what single
+    paths are (an ``info``, an ``exists``, our own writes); both are invalidated by
+    every write, delete, copy, move, mkdir and rmdir made through this instance.
     Changes made by others are seen after ``invalidate_cache()``,
     ``refresh=True`` or ``listings_expiry_time`` seconds.
 
