@@ -205,7 +205,8 @@ def calls(rig: Rig, fs: OpendalFileSystem) -> dict[str, Call]:
         "cat_file": Call(a, lambda: fs.cat_file(a), A, {}),
         "file_read": Call(a, lambda: read_through_file(fs, a), A, {}),
         "info": Call(b, lambda: fs.info(b)["size"], len(B), {}),
-        "exists": Call(b, lambda: fs.exists(b), True, {}),
+        # The filesystem remembers that its own write made ``b``: forget it, to ask.
+        "exists": Call(b, lambda: fs.invalidate_cache(b) or fs.exists(b), True, {}),
         "ls": Call(d, lambda: fs.ls(d, detail=False, refresh=True), [a, rig.path("sub")], {}),
         "pipe_file": Call(new, lambda: fs.pipe_file(new, NEW), None, {"new": len(NEW)}),
         "file_write_in_parts": Call(
