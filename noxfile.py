@@ -133,7 +133,9 @@ def bench(session: nox.Session) -> None:
     their short runs (file_throughput.py: ``--size 256MiB --repeat 1``; compare.py:
     its ``--quick``). Name one benchmark first to give it its own arguments, e.g.
     ``nox -s bench -- compare --backend s3 --workload ls_large`` or
-    ``nox -s bench -- file_throughput --size 512MiB``. With several benchmarks,
+    ``nox -s bench -- file_throughput --size 512MiB``. compare.py's latency rows
+    (S3 behind a proxy that adds a 20 ms round trip) are part of both runs;
+    ``nox -s bench -- compare --quick --backend latency`` runs them alone. With several benchmarks,
     ``--json out.json`` writes ``out-file_throughput.json`` and ``out-compare.json``.
     The ``bench`` extra installs the contenders (s3fs, obstore, pyarrow, pandas,
     dask, zarr) and moto. bench/README.md says what each one measures.

@@ -6,10 +6,12 @@ once, then runs every workload through every contender that runs it there
 (``fsbench.bindings``), interleaved (A B C A B C …) for ``--rounds`` rounds, in
 fresh interpreters (``fsbench.runner`` says which measurements share one).
 opendalfs runs twice: through its sync API and, as ``opendalfs-async``, through
-its coroutines. It prints markdown tables of medians, ratios to raw OpenDAL, to
-s3fs (fsspec's own filesystem on memory and fs) and to obstore, HTTP requests on
-S3, peak RSS, and whether each of issue 11's targets holds; ``--json`` keeps
-every run.
+its coroutines. The ``latency`` backend is S3 (moto) behind the tests' proxy,
+which holds every byte half a round trip each way (``--latency-ms``, 20 by
+default) and counts requests by kind: the latency rows. It prints markdown tables
+of medians, ratios to raw OpenDAL, to s3fs (fsspec's own filesystem on memory and
+fs) and to obstore, HTTP requests on S3, peak RSS, and whether each of issue 11's
+targets holds; ``--json`` keeps every run.
 
 Examples::
 
@@ -17,6 +19,7 @@ Examples::
     python bench/compare.py --backend s3 --workload cat_one --workload ls_large
     python bench/compare.py --contender raw-opendal --contender opendalfs --json out.json
     python bench/compare.py --backend fs --workload zarr_read --workload dask_many
+    python bench/compare.py --quick --backend latency --latency-ms 40
     python bench/compare.py --list
 """
 
@@ -34,12 +37,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from fsbench.backends import BACKENDS
+from fsbench.backends import BACKENDS, DEFAULT_RTT_MS, LATENCY, for_backend
 from fsbench.contenders import CONTENDERS
 from fsbench.report import (
     BACKEND_TITLES,
     details,
     failures,
+    latency,
     measured_on,
     noise,
     overview,
@@ -48,7 +52,7 @@ from fsbench.report import (
 from fsbench.runner import Plan, run
 from fsbench.sizes import FULL, QUICK, Sizes, describe
 from fsbench.targets import evaluate, table
-from fsbench.workloads import WORKLOADS
+from fsbench.workloads import LOOPBACK, WORKLOADS
 
 PACKAGES = (
     "opendalfs",
@@ -90,6 +94,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fs-dir", metavar="DIR", help="where the fs backend's directory goes")
     p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=DEFAULT_RTT_MS,
+        metavar="MS",
+        help=f"round trip the latency backend's proxy adds (default {DEFAULT_RTT_MS:g})",
+    )
+    p.add_argument(
         "--isolate",
         action="store_true",
         help="a fresh process for every measurement, small-object workloads too",
@@ -100,14 +111,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def list_choices(sizes: Sizes, quick: bool) -> None:
-    print(f"workloads ({'--quick' if quick else 'full'} sizes):")
+    print(f"workloads ({'--quick' if quick else 'full'} sizes; latency-only ones at latency's):")
     for name, w in WORKLOADS.items():
         only = []
-        if w.backends is not None:
+        if w.backends != LOOPBACK:
             only.append(f"backends: {', '.join(w.backends)}")
         if w.subjects is not None:
             only.append(f"contenders: {', '.join(w.subjects)}")
-        print(f"  {name:15} {w.describe(sizes)}" + (f"  ({'; '.join(only)})" if only else ""))
+        text = w.describe(for_backend(sizes, LATENCY) if w.backends == (LATENCY,) else sizes)
+        print(f"  {name:15} {text}" + (f"  ({'; '.join(only)})" if only else ""))
     print("contenders:")
     for name, c in CONTENDERS.items():
         state = "" if c.available() else "  (not installed)"
@@ -153,7 +165,8 @@ def report(
         f"{x[0]:.1f}" if x else "?" for x in (info["load_average"], info["load_average_end"])
     )
     print(f"\n## Results ({'quick' if args.quick else 'full'} run, {wall / 60:.1f} min)\n")
-    print(f"- Sizes: {describe(sizes)}.")
+    if any(b != LATENCY for b in backends):
+        print(f"- Sizes: {describe(sizes)}.")
     print(
         f"- Machine: {info['cpu_count']} CPUs, {info['platform']}, Python {info['python']}; "
         f"1-minute load average {load} (start / end); {noise(summaries)}."
@@ -167,7 +180,8 @@ def report(
     print(
         "- raw-opendal calls the blocking opendal.Operator for one-by-one and single "
         "calls, and opendal.AsyncOperator with asyncio.gather for the batched workloads "
-        "(pipe_batch, cat_batch, cat_ranges, get_files, put_files, pandas_read's file reads)."
+        "(pipe_batch, cat_batch, cat_ranges, get_files, put_files, pandas_read's file reads, "
+        "and the objects of copy_tree, get_tree, put_tree)."
     )
     print(
         "- opendalfs-async is opendalfs made with asynchronous=True, its coroutines "
@@ -181,13 +195,22 @@ def report(
         rows = measured_on(summaries, b, workloads, 1)
         if not rows:
             continue
-        print(f"\n### {BACKEND_TITLES[b]}\n")
-        print(overview(summaries, b, rows, cols, sizes))
+        print(f"\n### {BACKEND_TITLES[b].format(rtt=args.latency_ms)}\n")
+        if b == LATENCY:
+            print(f"- Sizes: {describe(for_backend(sizes, b))}.")
+            print(
+                "- Each cell: median seconds, x raw-opendal, then the median number of "
+                "requests and one round's requests by kind.\n"
+            )
+            print(latency(summaries, b, rows, cols))
+        else:
+            print(overview(summaries, b, rows, cols, sizes))
         print()
         print(details(summaries, b, rows, cols))
-    print("\n### Targets\n")
-    print(table(verdicts))
-    if "open_write_big" in workloads:
+    if verdicts:  # the latency rows have no targets
+        print("\n### Targets\n")
+        print(table(verdicts))
+    if any(v.text.startswith("open('wb') peak RSS") for v in verdicts):
         print("\nThe 1 GiB write bound is checked by bench/file_throughput.py as well.")
     problems = failures(summaries)
     if problems:
@@ -227,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         sizes=sizes,
         isolate=args.isolate,
         timeout=args.timeout,
+        rtt_ms=args.latency_ms,
     )
     records = run(args.backend or list(BACKENDS), plan, args.fs_dir)
     wall = time.perf_counter() - started
@@ -239,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
                 "sizes": sizes.to_json(),
                 "command": sys.argv,
                 "wall_seconds": wall,
+                "latency_ms": args.latency_ms,
             },
             "machine": info,
             "runs": records,

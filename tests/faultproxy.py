@@ -1,7 +1,7 @@
 """A TCP proxy on 127.0.0.1 that forwards HTTP/1.1 and injects faults when told to.
 
 Test code only. Each request from the client is framed (its head, then a
-``Content-Length`` body), so every request is counted and a fault hits whole
+``Content-Length`` or chunked body), so every request is counted and a fault hits whole
 requests, never a byte count that depends on timing; answers are pumped back
 unparsed. OpenDAL's HTTP client does not pipeline, so a new request on a
 connection means the answer to the previous one has arrived.
@@ -13,19 +13,33 @@ itself with S3's ``503 SlowDown``; ``hang`` reads requests and never answers;
 ``stop`` refuses new connections and drops open ones until ``start``.
 
 Every request's head is kept in ``heads``; :func:`kinds` sorts them into what an
-S3 user pays for (HEAD, GET, LIST, PUT, COPY, DELETE, batch DELETE).
+S3 user pays for (HEAD, GET, LIST, PUT, COPY, DELETE, batch DELETE). With ``log``,
+each request's kind and first line are also appended to that file before the
+request is forwarded, so another process can count the requests it caused.
+
+``delay`` makes the proxy a delay line, as a distant server is: every piece of
+data, either way, is handed on ``delay`` seconds after it arrived, in order, so a
+request costs two ``delay`` more and a large transfer keeps its throughput.
+Opening a connection costs nothing more: moto closes each connection after its
+answer, so a client reconnects for every request, which a real store's keep-alive
+spares it. Faults act on requests as they come out of the delay line; a
+``503 SlowDown`` the proxy makes itself goes back without a delay.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import queue
 import re
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
 
 HOST = "127.0.0.1"
 CHUNK = 64 * 1024
@@ -51,8 +65,12 @@ class FaultProxy:
     proxy's threads lands in ``errors``; a test should check it stays empty.
     """
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(
+        self, upstream: tuple[str, int], *, delay: float = 0.0, log: str | Path | None = None
+    ) -> None:
         self.upstream = upstream
+        self.delay = delay
+        self.log = log
         self.requests = 0
         self.heads: list[bytes] = []
         self.slowdowns = 0
@@ -131,19 +149,29 @@ class FaultProxy:
                 _abort(client)
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
+    def _incoming(self, sock: socket.socket) -> Receiver:
+        """What ``sock`` receives, through the delay line when there is one."""
+        return _DelayLine(sock, self.delay) if self.delay else sock
+
     def _serve(self, client: socket.socket) -> None:
         """Read requests from one client connection and act on each as the mode says."""
-        reader = _Reader(client)
+        reader = _Reader(self._incoming(client))
         upstream: socket.socket | None = None
         try:
             while (head := reader.head()) is not None:
                 if _CHUNKED.search(head):
-                    raise NotImplementedError("chunked request bodies are not framed")
-                match = _LENGTH.search(head)
-                body = reader.body(int(match.group(1)) if match else 0)
+                    body = reader.chunked()
+                else:
+                    match = _LENGTH.search(head)
+                    body = reader.body(int(match.group(1)) if match else 0)
                 with self._lock:
                     self.requests += 1
                     self.heads.append(head)
+                    if self.log is not None:
+                        with open(self.log, "ab") as log:
+                            log.write(
+                                kind(head).encode() + b" " + head.split(b"\r\n", 1)[0] + b"\n"
+                            )
                     answer = self._slowdowns_left > 0
                     self._slowdowns_left -= answer
                     self.slowdowns += answer
@@ -158,7 +186,8 @@ class FaultProxy:
                     continue
                 if upstream is None:
                     upstream = self._track(socket.create_connection(self.upstream))
-                    threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+                    answers = self._incoming(upstream)
+                    threading.Thread(target=_pump, args=(answers, client), daemon=True).start()
                 for piece in itertools.chain([head], body):
                     allowed = self._spend(len(piece))
                     upstream.sendall(piece[:allowed])
@@ -189,6 +218,9 @@ class FaultProxy:
             return allowed
 
     def _track(self, sock: socket.socket) -> socket.socket:
+        # Pieces go on as they come: Nagle's algorithm would hold a small one back
+        # until the last is acknowledged, a delay of the proxy's making.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             self._sockets.add(sock)
         return sock
@@ -222,10 +254,48 @@ def kinds(heads: Iterable[bytes]) -> Counter[str]:
     return Counter(kind(head) for head in heads)
 
 
-class _Reader:
-    """Buffered reads of HTTP request heads and bodies from one socket."""
+class Receiver(Protocol):
+    """What the proxy reads a connection through: the socket, or a delay line on it."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def recv(self, size: int, /) -> bytes: ...
+
+
+class _DelayLine:
+    """Hands out what ``sock`` receives ``delay`` seconds after it arrived, in order.
+
+    A thread receives as fast as the peer sends and queues each piece with the
+    time it is due, so the delay does not slow a long transfer down. ``recv``
+    returns whole pieces (up to :data:`CHUNK` bytes), whatever ``size`` asks for;
+    an error of the socket comes out of the line like its data.
+    """
+
+    def __init__(self, sock: socket.socket, delay: float) -> None:
+        self._delay = delay
+        self._queue: queue.SimpleQueue[tuple[float, bytes | OSError]] = queue.SimpleQueue()
+        threading.Thread(target=self._fill, args=(sock,), daemon=True).start()
+
+    def _fill(self, sock: socket.socket) -> None:
+        data: bytes | OSError = b""
+        try:
+            while data := sock.recv(CHUNK):
+                self._queue.put((time.monotonic() + self._delay, data))
+        except OSError as exc:
+            data = exc
+        self._queue.put((time.monotonic() + self._delay, data))  # the end: b"" or the error
+
+    def recv(self, size: int, /) -> bytes:
+        due, data = self._queue.get()
+        if (wait := due - time.monotonic()) > 0:
+            time.sleep(wait)
+        if isinstance(data, OSError):
+            raise data
+        return data
+
+
+class _Reader:
+    """Buffered reads of HTTP request heads and bodies from one connection."""
+
+    def __init__(self, sock: Receiver) -> None:
         self.sock = sock
         self.buf = b""
 
@@ -239,6 +309,29 @@ class _Reader:
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
         return head + b"\r\n\r\n"
 
+    def chunked(self) -> Iterator[bytes]:
+        """A chunked body as it came (pyarrow's uploads are chunked): each chunk with
+        its size line, then the last chunk and the trailers."""
+        while True:
+            line = self._line()
+            yield line
+            size = int(line.split(b";", 1)[0], 16)
+            if size == 0:
+                while (trailer := self._line()) != b"\r\n":
+                    yield trailer
+                yield trailer
+                return
+            yield from self.body(size + 2)  # the data and its CRLF
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            data = self.sock.recv(CHUNK)
+            if not data:
+                raise ConnectionAbortedError("the client closed in the middle of a body")
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line + b"\r\n"
+
     def body(self, size: int) -> Iterator[bytes]:
         """The ``size`` body bytes that follow, piece by piece, as they arrive."""
         while size > 0:
@@ -251,7 +344,7 @@ class _Reader:
             yield piece
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def _pump(source: Receiver, target: socket.socket) -> None:
     """Copy answers back to the client until the server closes; then tell the client."""
     with contextlib.suppress(OSError):
         while data := source.recv(CHUNK):

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from faultproxy import FaultProxy
+from faultproxy import FaultProxy, kind
 from helpers import s3_options
 
 from opendalfs import OpendalFileSystem
@@ -495,3 +495,51 @@ def test_a_silent_socket_times_out_with_or_without_retries(silent_port, retries)
     assert isinstance(exc, TimeoutError), repr(exc)
     assert not type(exc).__module__.startswith("opendal.")
     assert "b/key" in str(exc), f"{type(exc).__name__}({str(exc)!r})"
+
+
+def test_a_delay_holds_each_request_a_round_trip_and_logs_its_kind(s3, tmp_path):
+    """The latency bench's proxy: every request waits two delays, big bodies pass
+    whole, and each request's kind is logged before it is forwarded."""
+    delay = 0.05
+    endpoint = urlparse(s3.options["endpoint"])
+    log = tmp_path / "requests.log"
+    proxy = FaultProxy((endpoint.hostname, endpoint.port), delay=delay, log=log)
+    fs = OpendalFileSystem("s3", skip_instance_cache=True, **{**s3.options, "endpoint": proxy.url})
+    path = f"{s3.container}/delay-{uuid.uuid4().hex[:12]}"
+    try:
+        started = time.perf_counter()
+        fs.pipe_file(path, BIG)
+        assert fs.cat_file(path) == BIG
+        elapsed = time.perf_counter() - started
+        fs.rm(path)
+    finally:
+        proxy.close()
+    assert proxy.errors == []
+    logged = [line.split(" ", 1)[0] for line in log.read_text().splitlines()]
+    assert logged == [kind(head) for head in proxy.heads]
+    assert {"PUT", "GET"} <= set(logged)
+    # A lower bound only: nothing in tests/ holds a clock to an upper one.
+    assert elapsed >= 2 * 2 * delay
+
+
+def test_a_chunked_request_body_is_framed_and_forwarded(s3):
+    """pyarrow's S3 client sends chunked bodies; the proxy frames them as whole requests."""
+    endpoint = urlparse(s3.options["endpoint"])
+    proxy = FaultProxy((endpoint.hostname, endpoint.port))
+    key = f"chunked-{uuid.uuid4().hex[:12]}"
+    body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    head = (
+        f"PUT /{s3.container}/{key} HTTP/1.1\r\nHost: {endpoint.netloc}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+            sock.sendall(head + body)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        proxy.close()
+    assert proxy.requests == 1
+    assert proxy.errors == []
+    direct = OpendalFileSystem("s3", skip_instance_cache=True, **s3.options)
+    assert direct.cat_file(f"{s3.container}/{key}") == b"hello world"
+    direct.rm(f"{s3.container}/{key}")

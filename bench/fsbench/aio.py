@@ -12,9 +12,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from fsbench import data
+from fsbench import data, workloads
 from fsbench.contenders import AsyncSubject
 from fsbench.sizes import Sizes
+from fsbench.workloads import bodies
 
 AsyncBody = Callable[[AsyncSubject, Sizes, Any], int]
 
@@ -152,25 +153,77 @@ def put_files(s: AsyncSubject, z: Sizes, _: Any) -> int:
     return n
 
 
+def open_read_small(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        total = 0
+        for i in range(z.small_count):
+            async with await s.fs.open_async(s.path(data.small_key(i)), "rb") as f:
+                total += len(await f.read())
+        return total
+
+    return s.run(go())
+
+
+def open_write_small(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> None:
+        async with await s.fs.open_async(s.out("small.bin"), "wb") as f:
+            await f.write(data.small_blob(0, z.small_size))
+
+    s.run(go())
+    return z.small_size
+
+
+def info_dir(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        infos = [await s.fs._info(s.path("small")) for _ in range(workloads.INFO_DIR_CALLS)]
+        return sum(i["type"] == "directory" for i in infos)
+
+    return s.run(go())
+
+
+def isdir(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        return sum([await s.fs._isdir(s.path("small")) for _ in range(workloads.ISDIR_CALLS)])
+
+    return s.run(go())
+
+
+def copy_tree(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._copy(s.path(data.DIR_TREE), s.out("copy"), recursive=True))
+    return z.dir_files
+
+
+def mv_file(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._mv(s.out(workloads.MV_SOURCE), s.out("moved")))
+    return 1
+
+
+def put_tree(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._put(os.path.join(s.local_dir, data.DIR_TREE), s.out("put"), recursive=True))
+    return z.dir_files
+
+
+def get_tree(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._get(s.path(data.DIR_TREE), os.path.join(s.scratch, "got"), recursive=True))
+    return workloads.local_files(s.scratch)
+
+
+def rm_tree(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._rm(s.out(workloads.RM_DIR), recursive=True))
+    return z.dir_files
+
+
+def touch_exists(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        await s.fs._touch(s.out("touched"))
+        return int(await s.fs._exists(s.out("touched")))
+
+    return s.run(go())
+
+
+def glob(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    return len(s.run(s.fs._glob(s.path("parquet") + "/*.parquet")))
+
+
 #: opendalfs-async's body for every workload the async API can do.
-ASYNC_BODIES: dict[str, AsyncBody] = {
-    f.__name__: f
-    for f in (
-        pipe_one,
-        cat_one,
-        pipe_batch,
-        cat_batch,
-        info,
-        exists_missing,
-        ls_small,
-        ls_large,
-        find_tree,
-        cat_file_big,
-        open_write_big,
-        open_read_big,
-        cat_ranges,
-        seek_read,
-        get_files,
-        put_files,
-    )
-}
+ASYNC_BODIES: dict[str, AsyncBody] = bodies(globals())

@@ -1,4 +1,5 @@
-"""The storage each workload runs against: memory, a local directory, and S3 on moto.
+"""The storage each workload runs against: memory, a local directory, S3 on moto, and
+S3 on moto behind a delay (the latency rows).
 
 The driver opens a backend once, seeds the fixtures there with raw OpenDAL (the
 fastest tool at hand, and untimed), and hands each worker a :class:`BackendInfo`.
@@ -7,7 +8,14 @@ seeds its own store through the contender under test.
 
 S3 is moto's server, started by ``tests/servers.py`` (so the bench and the tests
 start it the same way). moto logs one line per HTTP request it answers, which is
-how requests are counted: no proxy sits between client and server.
+how requests are counted there: no proxy sits between client and server.
+
+``latency`` is another moto server with the tests' ``FaultProxy``
+(``tests/faultproxy.py``, loaded by path as well) in front of it, holding every
+piece of data half a round trip each way, as a distant object store would. Every
+contender, and the seeding, reaches it through the proxy, which logs the kind of
+each request (HEAD, GET, LIST, PUT, COPY, DELETE, BATCH); requests are counted
+from that log.
 """
 
 from __future__ import annotations
@@ -20,15 +28,21 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from fsbench.data import FIXTURES
-from fsbench.sizes import Sizes
+from fsbench.sizes import LATENCY_SIZES, Sizes
 
-BACKENDS = ("memory", "fs", "s3")
+#: S3 behind the delaying proxy: the latency rows.
+LATENCY = "latency"
+BACKENDS = ("memory", "fs", "s3", LATENCY)
+#: Round trip the proxy adds on ``latency`` unless told otherwise (``--latency-ms``).
+DEFAULT_RTT_MS = 20.0
 ROOT = Path(__file__).resolve().parents[2]
 #: The benchmark's objects live under this key prefix (memory, s3) or in a fresh directory (fs).
 PREFIX = "bench"
@@ -36,6 +50,8 @@ SEED_CONCURRENCY = 32
 #: One request in moto's (werkzeug's) log: `... "GET /bucket/key HTTP/1.1" 200 -`;
 #: answers other than 200 are wrapped in colour codes.
 _REQUEST_LINE = re.compile(rb'\] "(?:\x1b\[[\d;]*m)*([A-Z]+) [^"]* HTTP/[\d.]+')
+#: One request in the proxy's log: its kind, then its request line.
+_KIND_LINE = re.compile(rb"(?m)^([A-Z]+) ")
 
 
 @dataclass
@@ -47,8 +63,11 @@ class BackendInfo:
     root: str
     #: s3 only: endpoint, region, access_key_id, secret_access_key, bucket.
     s3: dict[str, str] = field(default_factory=dict)
-    #: moto's log, whose request lines are counted; None where requests are not counted.
+    #: moto's log, or the proxy's on ``latency``, whose lines are counted; None where
+    #: requests are not counted.
     request_log: str | None = None
+    #: The delay's round trip in milliseconds (``latency`` only).
+    rtt_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,14 +94,21 @@ def raw_operator(info: BackendInfo, blocking: bool = True) -> tuple[Any, str]:
     return cls("s3", disable_config_load="true", **options), f"{info.root}/"
 
 
-def count_requests(log: str | None, start: int) -> tuple[int, dict[str, int], int]:
-    """(requests, requests per HTTP method, log size) in ``log`` after byte ``start``."""
-    if log is None:
+def for_backend(sizes: Sizes, backend: str) -> Sizes:
+    """The sizes ``backend`` runs with: the latency rows have their own, with the run's rounds."""
+    return replace(LATENCY_SIZES, rounds=sizes.rounds) if backend == LATENCY else sizes
+
+
+def count_requests(info: BackendInfo, start: int) -> tuple[int, dict[str, int], int]:
+    """(requests, requests per HTTP method or, on ``latency``, per kind, log size) in
+    ``info``'s request log after byte ``start``."""
+    if info.request_log is None:
         return 0, {}, 0
-    with open(log, "rb") as f:
+    with open(info.request_log, "rb") as f:
         f.seek(start)
         text = f.read()
-    methods = Counter(m.decode() for m in _REQUEST_LINE.findall(text))
+    pattern = _KIND_LINE if info.name == LATENCY else _REQUEST_LINE
+    methods = Counter(m.decode() for m in pattern.findall(text))
     return sum(methods.values()), dict(methods), start + len(text)
 
 
@@ -91,10 +117,18 @@ def log_size(log: str | None) -> int:
 
 
 def _servers() -> ModuleType:
-    """``tests/servers.py``, loaded by path so that ``tests/`` stays off ``sys.path``."""
-    name = "opendalfs_test_servers"
+    return _from_tests("servers")
+
+
+def _faultproxy() -> ModuleType:
+    return _from_tests("faultproxy")
+
+
+def _from_tests(module_name: str) -> ModuleType:
+    """``tests/<module_name>.py``, loaded by path so that ``tests/`` stays off ``sys.path``."""
+    name = f"opendalfs_test_{module_name}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "servers.py")
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{module_name}.py")
         assert spec is not None
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -106,31 +140,49 @@ def _servers() -> ModuleType:
 class Backend:
     """A backend opened by the driver: seeded once, cleaned after writes, stopped at the end."""
 
-    def __init__(self, name: str, workdir: Path, fs_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        workdir: Path,
+        fs_dir: str | None = None,
+        rtt_ms: float = DEFAULT_RTT_MS,
+    ) -> None:
         self._stop = None
+        self._proxy: Any = None
         self._dir: str | None = None
         if name == "memory":
             self.info = BackendInfo("memory", PREFIX)
         elif name == "fs":
             self._dir = tempfile.mkdtemp(prefix="opendalfs-compare-", dir=fs_dir)
             self.info = BackendInfo("fs", self._dir)
-        elif name == "s3":
+        elif name in ("s3", LATENCY):
             running = _servers().start("s3", workdir)
             self._stop = running.stop
             options = running.options
+            endpoint = options["endpoint"]
             log = workdir / "moto.log"
+            # Another endpoint (OPENDALFS_TEST_S3_ENDPOINT) leaves no log to count.
+            request_log = str(log) if log.exists() else None
+            if name == LATENCY:
+                upstream = urlsplit(endpoint)
+                log = workdir / "requests.log"
+                log.touch()
+                self._proxy = _faultproxy().FaultProxy(
+                    (upstream.hostname, upstream.port), delay=rtt_ms / 2000, log=log
+                )
+                endpoint, request_log = self._proxy.url, str(log)
             self.info = BackendInfo(
-                "s3",
+                name,
                 PREFIX,
                 s3={
-                    "endpoint": options["endpoint"],
+                    "endpoint": endpoint,
                     "region": options["region"],
                     "access_key_id": options["access_key_id"],
                     "secret_access_key": options["secret_access_key"],
                     "bucket": running.container,
                 },
-                # Another endpoint (OPENDALFS_TEST_S3_ENDPOINT) leaves no log to count.
-                request_log=str(log) if log.exists() else None,
+                request_log=request_log,
+                rtt_ms=rtt_ms if name == LATENCY else None,
             )
         else:
             raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
@@ -156,6 +208,11 @@ class Backend:
         op.remove_all(f"{prefix}{key}/")
 
     def stop(self) -> None:
+        if self._proxy is not None:
+            self._proxy.close()
+            for error in self._proxy.errors:  # a failed measurement says what it saw
+                print(f"{self.info.name}: the proxy failed: {error}")
+            self._proxy = None
         if self._stop is not None:
             self._stop()
             self._stop = None
@@ -164,13 +221,26 @@ class Backend:
             self._dir = None
 
 
-async def _seed(info: BackendInfo, names: list[str], sizes: Sizes) -> None:
+def write_objects(info: BackendInfo, items: Iterable[tuple[str, bytes]]) -> None:
+    """Write ``items`` (keys below the root) with raw OpenDAL; a key ending in ``/`` is a
+    directory marker."""
+    asyncio.run(_write(info, [items]))
+
+
+async def _write(info: BackendInfo, batches: Iterable[Iterable[tuple[str, bytes]]]) -> None:
     op, prefix = raw_operator(info, blocking=False)
     limit = asyncio.Semaphore(SEED_CONCURRENCY)
 
     async def put(key: str, data: bytes) -> None:
         async with limit:
-            await op.write(prefix + key, data)
+            if key.endswith("/"):
+                await op.create_dir(prefix + key)
+            else:
+                await op.write(prefix + key, data)
 
-    for name in names:
-        await asyncio.gather(*(put(k, v) for k, v in FIXTURES[name](sizes)))
+    for items in batches:
+        await asyncio.gather(*(put(k, v) for k, v in items))
+
+
+async def _seed(info: BackendInfo, names: list[str], sizes: Sizes) -> None:
+    await _write(info, (FIXTURES[name](sizes) for name in names))

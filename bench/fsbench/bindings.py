@@ -34,7 +34,7 @@ _BODIES = {"raw": RAW_BODIES, "async": ASYNC_BODIES}
 def binding(workload: str, contender: str, backend: str) -> Binding | None:
     """The binding, or None where the contender does not run the workload there."""
     w, c = WORKLOADS[workload], CONTENDERS[contender]
-    if backend not in c.backends or (w.backends is not None and backend not in w.backends):
+    if backend not in c.backends or backend not in w.backends:
         return None
     if w.subjects is not None:
         make = w.subjects.get(contender)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsbench.backends import BackendInfo, raw_operator
+from fsbench.backends import LATENCY, BackendInfo, raw_operator
 from fsbench.data import WARMUP_DIR, WARMUP_KEY, WARMUP_MISSING, ZARR_WARMUP
 
 
@@ -375,19 +375,25 @@ ASYNC = "opendalfs-async"
 CONTENDERS: dict[str, Contender] = {
     c.name: c
     for c in (
-        Contender(RAW, ("memory", "fs", "s3"), "opendal", make_raw, api="raw"),
-        Contender("opendalfs", ("memory", "fs", "s3"), "opendalfs", make_opendalfs),
-        Contender(ASYNC, ("memory", "fs", "s3"), "opendalfs", make_opendalfs_async, api="async"),
-        Contender("s3fs", ("s3",), "s3fs", make_s3fs),
+        Contender(RAW, ("memory", "fs", "s3", LATENCY), "opendal", make_raw, api="raw"),
+        Contender("opendalfs", ("memory", "fs", "s3", LATENCY), "opendalfs", make_opendalfs),
+        Contender(
+            ASYNC,
+            ("memory", "fs", "s3", LATENCY),
+            "opendalfs",
+            make_opendalfs_async,
+            api="async",
+        ),
+        Contender("s3fs", ("s3", LATENCY), "s3fs", make_s3fs),
         Contender("fsspec-memory", ("memory",), "fsspec", make_fsspec_memory),
         Contender("fsspec-local", ("fs",), "fsspec", make_fsspec_local),
-        Contender("obstore", ("memory", "fs", "s3"), "obstore", make_obstore),
-        Contender("pyarrow", ("fs", "s3"), "pyarrow", make_pyarrow),
+        Contender("obstore", ("memory", "fs", "s3", LATENCY), "obstore", make_obstore),
+        Contender("pyarrow", ("fs", "s3", LATENCY), "pyarrow", make_pyarrow),
     )
 }
 
 #: The second yardstick per backend: s3fs on S3, fsspec's own filesystem elsewhere.
-REFERENCE = {"s3": "s3fs", "memory": "fsspec-memory", "fs": "fsspec-local"}
+REFERENCE = {"s3": "s3fs", LATENCY: "s3fs", "memory": "fsspec-memory", "fs": "fsspec-local"}
 
 
 def fits(contender: str, backend: str) -> bool:

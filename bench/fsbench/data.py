@@ -34,6 +34,8 @@ ZARR_ARRAY = "zarr/read"
 ZARR_WARMUP = "zarr/warmup"
 #: The many small Parquet files dask reads, one directory.
 MANY_DIR = "many"
+#: The directory tree that copy and get read (``put`` uploads a local twin of it).
+DIR_TREE = "dirtree"
 
 
 def small_key(i: int) -> str:
@@ -73,6 +75,16 @@ def many_key(i: int) -> str:
 
 def missing_key(i: int) -> str:
     return f"missing/{i:05d}"
+
+
+def dir_tree(sizes: Sizes, base: str, markers: bool = True) -> Iterator[tuple[str, bytes]]:
+    """``sizes.dir_files`` small files in ``sizes.tree_dirs`` subdirectories of ``base``,
+    and (``markers``) each subdirectory's marker, a key ending in ``/``."""
+    for d in range(sizes.tree_dirs):
+        if markers:
+            yield f"{base}/d{d}/", b""
+        for i in range(d, sizes.dir_files, sizes.tree_dirs):
+            yield f"{base}/d{d}/{i:03d}", small_blob(i, sizes.small_size)
 
 
 def small_blob(i: int, size: int) -> bytes:
@@ -230,6 +242,10 @@ def _parquet(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
         yield parquet_key(i), parquet_blob(frame)
 
 
+def _dir_tree(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    return dir_tree(sizes, DIR_TREE)
+
+
 def _many(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
     for i in range(sizes.many_files):
         yield many_key(i), parquet_blob(many_frame(i, sizes.many_rows))
@@ -264,17 +280,23 @@ FIXTURES: dict[str, Fixture] = {
     "transfer": _transfer,
     "parquet": _parquet,
     "many": _many,
+    "dirtree": _dir_tree,
     "zarr": _zarr,
     "zarr_warmup": _zarr_warmup,
 }
 
 
 def write_local_files(directory: str, sizes: Sizes) -> list[str]:
-    """The local files ``put`` uploads, made once per run."""
+    """The local files ``put`` uploads, made once per run, and the tree ``put`` of a
+    directory uploads (``DIR_TREE`` below ``directory``)."""
     paths = []
     for i in range(sizes.transfer_count):
         path = os.path.join(directory, local_file_name(i))
         with open(path, "wb") as f:
             f.write(small_blob(i, sizes.transfer_size))
         paths.append(path)
+    for key, blob in dir_tree(sizes, DIR_TREE, markers=False):
+        os.makedirs(os.path.dirname(os.path.join(directory, key)), exist_ok=True)
+        with open(os.path.join(directory, key), "wb") as f:
+            f.write(blob)
     return paths

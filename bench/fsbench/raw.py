@@ -4,22 +4,27 @@ One-by-one and single-call workloads use the blocking ``opendal.Operator``, as a
 synchronous user would; batched workloads (``cat``/``pipe`` of many objects,
 ``cat_ranges``, ``get``/``put``) run every call at once on ``AsyncOperator``
 with ``asyncio.gather``, and so do the Parquet files ``pandas_read`` fetches (pyarrow
-reads a dataset's files in parallel). Large writes pass the multipart options opendalfs
-passes (``chunk``, ``concurrent``) where the service takes them. This is the
+reads a dataset's files in parallel), and the files of a tree that is copied, got or
+put (one recursive listing, then every object at once). Large writes pass the
+multipart options opendalfs passes (``chunk``, ``concurrent``) where the service
+takes them. This is the
 floor opendalfs is held to, so nothing here does more work than it must.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import io
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from fsbench import data
+from fsbench import data, workloads
 from fsbench.contenders import RawSubject
 from fsbench.sizes import Sizes
+from fsbench.workloads import bodies
 
 RawBody = Callable[[RawSubject, Sizes, Any], int]
 
@@ -221,29 +226,101 @@ def put_files(r: RawSubject, z: Sizes, _: Any) -> int:
     return z.transfer_count
 
 
+def open_write_small(r: RawSubject, z: Sizes, _: Any) -> int:
+    r.op.write(r.out("small.bin"), data.small_blob(0, z.small_size))
+    return z.small_size
+
+
+def info_dir(r: RawSubject, z: Sizes, _: Any) -> int:
+    key = r.key("small") + "/"
+    return sum(r.op.stat(key).is_dir for _ in range(workloads.INFO_DIR_CALLS))
+
+
+def isdir(r: RawSubject, z: Sizes, _: Any) -> int:
+    key = r.key("small") + "/"
+    return sum(r.op.stat(key).is_dir for _ in range(workloads.ISDIR_CALLS))
+
+
+def _gather(r: RawSubject, calls: Callable[[], Iterable[Awaitable[Any]]]) -> None:
+    """Every call of ``calls()`` at once; made on the loop, which AsyncOperator needs."""
+
+    async def go() -> None:
+        await asyncio.gather(*calls())
+
+    r.run(go())
+
+
+def copy_tree(r: RawSubject, z: Sizes, _: Any) -> int:
+    """One recursive listing, then every copy (and directory marker) at once."""
+    source = r.key(data.DIR_TREE) + "/"
+    entries = _files(r, data.DIR_TREE, recursive=True)
+    target = r.out("copy") + "/"
+    files = [e.path for e in entries if e.metadata.is_file]
+    dirs = [e.path for e in entries if e.metadata.is_dir]
+    _gather(
+        r,
+        lambda: [
+            *(r.aop.copy(p, target + p.removeprefix(source)) for p in files),
+            *(r.aop.create_dir(target + p.removeprefix(source)) for p in dirs),
+        ],
+    )
+    return len(files)
+
+
+def mv_file(r: RawSubject, z: Sizes, _: Any) -> int:
+    """S3 has no rename: a copy, then a delete."""
+    source = r.out(workloads.MV_SOURCE)
+    r.op.copy(source, r.out("moved"))
+    r.op.delete(source)
+    return 1
+
+
+def put_tree(r: RawSubject, z: Sizes, _: Any) -> int:
+    local = os.path.join(r.local_dir, data.DIR_TREE)
+    paths = [os.path.join(d, f) for d, _, files in os.walk(local) for f in files]
+
+    async def one(path: str, key: str) -> None:
+        blob = Path(path).read_bytes()  # noqa: ASYNC240
+        await r.aop.write(key, blob)
+
+    _gather(r, lambda: [one(p, r.out("put/" + os.path.relpath(p, local))) for p in paths])
+    return len(paths)
+
+
+def get_tree(r: RawSubject, z: Sizes, _: Any) -> int:
+    """One recursive listing, then every read at once, each written where it belongs."""
+    source = r.key(data.DIR_TREE) + "/"
+    local = os.path.join(r.scratch, "got")
+
+    async def one(key: str, target: str) -> None:
+        Path(target).write_bytes(await r.aop.read(key))  # noqa: ASYNC240
+
+    files = {}
+    for e in _files(r, data.DIR_TREE, recursive=True):
+        target = os.path.join(local, e.path.removeprefix(source))
+        os.makedirs(target if e.metadata.is_dir else os.path.dirname(target), exist_ok=True)
+        if e.metadata.is_file:
+            files[e.path] = target
+    _gather(r, lambda: [one(key, target) for key, target in files.items()])
+    return workloads.local_files(r.scratch)
+
+
+def rm_tree(r: RawSubject, z: Sizes, _: Any) -> int:
+    r.op.remove_all(r.out(workloads.RM_DIR) + "/")
+    return z.dir_files
+
+
+def touch_exists(r: RawSubject, z: Sizes, _: Any) -> int:
+    r.op.write(r.out("touched"), b"")
+    return int(r.op.exists(r.out("touched")))
+
+
+def glob(r: RawSubject, z: Sizes, _: Any) -> int:
+    return sum(fnmatch.fnmatch(e.path, "*.parquet") for e in _files(r, "parquet"))
+
+
 #: Raw OpenDAL's body for every workload in :data:`fsbench.workloads.WORKLOADS`.
 RAW_BODIES: dict[str, RawBody] = {
-    f.__name__: f
-    for f in (
-        pipe_one,
-        cat_one,
-        pipe_batch,
-        cat_batch,
-        info,
-        exists_missing,
-        ls_small,
-        ls_large,
-        find_tree,
-        cat_file_big,
-        open_write_big,
-        open_read_big,
-        cat_ranges,
-        seek_read,
-        pandas_write,
-        pandas_read,
-        dask_read,
-        dask_many,
-        get_files,
-        put_files,
-    )
+    **bodies(globals()),
+    "open_read_small": cat_one,  # the floor of open().read() is one read
 }

@@ -15,6 +15,10 @@ BACKEND_TITLES = {
     "memory": "memory (in-process store: pure adapter overhead)",
     "fs": "fs (a local directory; reads come from the page cache)",
     "s3": "s3 (moto on 127.0.0.1; requests counted in moto's log)",
+    "latency": (
+        "latency (moto behind a proxy that adds {rtt:g} ms a round trip; requests counted "
+        "by kind at the proxy)"
+    ),
 }
 
 
@@ -171,6 +175,35 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
                     f"{max(0.0, s.delta_rss_mib):.0f}",
                 ]
             )
+    return markdown(head, rows)
+
+
+def _kinds(s: Summary) -> str:
+    """``50 (GET 50)``: the median count and one round's requests by kind."""
+    if s.requests is None:
+        return "—"
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.methods.items()))
+    return f"{s.requests:g} ({kinds})" if kinds else f"{s.requests:g}"
+
+
+def latency(summaries: dict, backend: str, workloads: list[str], contenders: list[str]) -> str:
+    """Per latency row and contender: median seconds, x raw OpenDAL, requests by kind."""
+    head = ["workload", *contenders]
+    rows = []
+    for w in workloads:
+        cells = []
+        for c in contenders:
+            s = summaries.get((backend, w, c))
+            if s is None or s.median is None:
+                cells.append(_cell(s))
+                continue
+            times = (
+                f"{_cell(s)} s"
+                if c == RAW
+                else f"{_cell(s)} s, {ratio_text(ratio(summaries, backend, w, c, RAW))}"
+            )
+            cells.append(f"{times}; {_kinds(s)}")
+        rows.append([w, *cells])
     return markdown(head, rows)
 
 

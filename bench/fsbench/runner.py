@@ -5,7 +5,9 @@ Every worker is a fresh interpreter (``compare.py --worker``, see
 small-object and metadata workloads of one contender and round share a worker
 on ``fs`` and ``s3`` (unless ``isolate``): their stores are outside the process
 and equal for everyone, and an interpreter start with its imports costs more
-than most of them measure. Order: backend by backend; within one, round by
+than most of them measure. On ``latency`` every workload of one contender and
+round shares a worker (unless ``isolate``): there the time is the round trips',
+and the data are small. Order: backend by backend; within one, round by
 round, workload by workload, contender after contender (A B C A B C …).
 """
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fsbench.backends import Backend
+from fsbench.backends import DEFAULT_RTT_MS, LATENCY, Backend, for_backend
 from fsbench.bindings import runs
 from fsbench.data import write_local_files
 from fsbench.sizes import Sizes
@@ -67,6 +69,8 @@ class Plan:
     sizes: Sizes
     isolate: bool
     timeout: float
+    #: The round trip the latency rows' proxy adds.
+    rtt_ms: float = DEFAULT_RTT_MS
     local_dir: str = ""
     total: int = 0
     done: int = 0
@@ -85,9 +89,10 @@ class Plan:
         print(f"{where} {what} {seconds:9.4f} s {requests} {peak:7.0f} MiB", flush=True)
 
 
-def units(workloads: list[str], isolate: bool) -> list[list[str]]:
-    """Workloads grouped by process: the light ones together unless ``isolate``."""
-    light = [] if isolate else [w for w in workloads if WORKLOADS[w].light]
+def units(workloads: list[str], isolate: bool, shared: bool = False) -> list[list[str]]:
+    """Workloads grouped by process: the light ones (``shared``: all) together unless
+    ``isolate``."""
+    light = [] if isolate else [w for w in workloads if shared or WORKLOADS[w].light]
     alone = [[w] for w in workloads if w not in light]
     return ([light] if light else []) + alone
 
@@ -95,18 +100,19 @@ def units(workloads: list[str], isolate: bool) -> list[list[str]]:
 def run_backend(backend: Backend, plan: Plan) -> list[dict[str, Any]]:
     """Seed one backend, then every round of every workload and contender on it."""
     name = backend.info.name
+    sizes = for_backend(plan.sizes, name)
     started = time.perf_counter()
     here = [w for w in plan.workloads if any(runs(w, c, name) for c in plan.contenders)]
     fixtures = sorted({"warmup", *(f for w in here for f in WORKLOADS[w].fixtures)})
-    backend.seed(fixtures, plan.sizes)
+    backend.seed(fixtures, sizes)
     print(f"{name}: seeded {', '.join(fixtures)} in {time.perf_counter() - started:.1f} s")
     # In-process stores are process-wide (fsspec's memory://, opendalfs' operators),
     # and fsspec's memory info/exists scan every key: on memory one measurement's
     # data would slow the next, so there none share a process.
     isolate = plan.isolate or backend.seeds_in_worker
     records = []
-    for rnd in range(plan.sizes.rounds):
-        for unit in units(here, isolate):
+    for rnd in range(sizes.rounds):
+        for unit in units(here, isolate, shared=name == LATENCY):
             for c in plan.contenders:
                 jobs = [
                     {"workload": w, "token": f"{w}-{c}-{rnd}-{uuid.uuid4().hex[:8]}"}
@@ -119,7 +125,7 @@ def run_backend(backend: Backend, plan: Plan) -> list[dict[str, Any]]:
                     "backend": backend.info.to_json(),
                     "contender": c,
                     "jobs": jobs,
-                    "sizes": plan.sizes.to_json(),
+                    "sizes": sizes.to_json(),
                     "local_dir": plan.local_dir,
                 }
                 for job, out in zip(jobs, run_worker(cfg, plan.timeout), strict=True):
@@ -141,7 +147,7 @@ def run(backends: list[str], plan: Plan, fs_dir: str | None = None) -> list[dict
         os.makedirs(plan.local_dir)
         write_local_files(plan.local_dir, plan.sizes)
         for name in backends:
-            backend = Backend(name, Path(work) / name, fs_dir)
+            backend = Backend(name, Path(work) / name, fs_dir, plan.rtt_ms)
             try:
                 records += run_backend(backend, plan)
             finally:

@@ -43,6 +43,10 @@ class Sizes:
     #: The many small Parquet files dask reads: this many files of this many rows.
     many_files: int = 200
     many_rows: int = 2000
+    #: The directory tree copy, get, put and rm move: this many small files spread
+    #: over ``tree_dirs`` subdirectories, each with a directory marker on a store.
+    dir_files: int = 60
+    tree_dirs: int = 4
     #: Rounds: every contender runs every workload this many times, interleaved.
     rounds: int = 5
 
@@ -71,6 +75,19 @@ QUICK = replace(
     zarr_grid=16,
     many_files=40,
     rounds=2,
+)
+
+
+#: The latency rows (S3 behind the delaying proxy), full run and ``--quick`` alike:
+#: at 20 ms a round trip, each sequential request costs more than the bytes it moves.
+LATENCY_SIZES = replace(
+    QUICK,
+    small_count=50,
+    tree_count=360,
+    big_size=64 * MiB,
+    ranges=50,
+    parquet_bytes=8 * 10**6,
+    parquet_files=4,
 )
 
 

@@ -11,7 +11,9 @@ Before each timer starts the worker makes the contender afresh
 directories (``fs``), prepares inputs, and warms the contender up on a separate
 object (a read, an info, a listing and a miss, then ``invalidate_cache()``), so
 that clients, connections and lazily loaded code exist and no listing is cached.
-Then it resets the peak RSS and notes where moto's log ends; after the timer it
+A workload that moves or deletes objects has them written (``stage``) below its
+output directory by raw OpenDAL. Then it resets the peak RSS and notes where the
+request log (moto's, or the proxy's on ``latency``) ends; after the timer it
 checks the workload's answer.
 """
 
@@ -27,7 +29,7 @@ import traceback
 from typing import Any
 
 from fsbench import data
-from fsbench.backends import BackendInfo, count_requests, log_size
+from fsbench.backends import BackendInfo, count_requests, log_size, write_objects
 from fsbench.bindings import binding
 from fsbench.memory import current_rss_mib, peak_rss_mib, reset_peak_rss
 from fsbench.sizes import Sizes
@@ -47,6 +49,9 @@ def _setup(subject: Any, info: BackendInfo, workload: str, sizes: Sizes) -> None
     if info.name == "fs":
         for sub in w.writes:
             os.makedirs(os.path.join(info.root, "out", subject.token, sub), exist_ok=True)
+    if w.stage is not None:
+        out = f"out/{subject.token}/"
+        write_objects(info, ((out + k, v) for k, v in w.stage(sizes)))
     subject.warm_up()
 
 
@@ -77,7 +82,7 @@ def measure(
         seconds = time.perf_counter() - start
         cpu = _cpu_seconds() - cpu
         peak = peak_rss_mib()
-        requests, methods, _ = count_requests(info.request_log, log_start)
+        requests, methods, _ = count_requests(info, log_start)
     finally:
         shutil.rmtree(subject.scratch, ignore_errors=True)
     expected = w.expect(sizes)

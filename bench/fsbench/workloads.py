@@ -7,21 +7,31 @@ of the same bodies are in :mod:`fsbench.raw`. Anything a body needs that is not
 the work itself (DataFrames to write) comes from ``prepare``, untimed.
 The async API's versions are in :mod:`fsbench.aio`. A workload may run on some
 backends only, and the zarr ones bring their own contenders (zarr stores).
+
+The latency rows (backend ``latency``: S3 behind a delay) are the workloads that
+list it among their backends: some of the others at small sizes, and the
+directory-level calls (``copy``, ``mv``, ``put``, ``get``, ``rm`` of a tree,
+``info`` and ``isdir`` of a directory, ``touch``, ``glob``), whose cost on a
+distant store is the number of round trips they make in sequence.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fsbench import data
-from fsbench.backends import BackendInfo
+from fsbench.backends import LATENCY, BackendInfo
 from fsbench.contenders import ZARR_STORES, Subject, ZarrSubject
 from fsbench.sizes import Sizes, show_bytes, show_count, zarr_chunk_bytes, zarr_chunks
 
 Body = Callable[[Any, Sizes, Any], int]
+#: Every backend but ``latency``.
+LOOPBACK = ("memory", "fs", "s3")
+#: The loopback backends and the latency rows.
+EVERYWHERE = (*LOOPBACK, LATENCY)
 
 
 @dataclass(frozen=True)
@@ -36,10 +46,13 @@ class Workload:
     #: on ``fs`` so that no contender pays for creating parent directories.
     writes: tuple[str, ...] = ()
     prepare: Callable[[Sizes], Any] | None = None
+    #: Objects written (untimed, by raw OpenDAL) below this measurement's ``out/``
+    #: before the timer: what a workload that moves or deletes objects works on.
+    stage: Callable[[Sizes], Iterable[tuple[str, bytes]]] | None = None
     #: Small-object and metadata workloads, which may share one process.
     light: bool = False
-    #: The backends it runs on; None for all.
-    backends: tuple[str, ...] | None = None
+    #: The backends it runs on.
+    backends: tuple[str, ...] = LOOPBACK
     #: Where set, the only contenders it runs with, each with the subject it makes
     #: for this workload instead of its own.
     subjects: Mapping[str, Callable[[BackendInfo], Any]] | None = None
@@ -218,6 +231,107 @@ def put_files(s: Subject, z: Sizes, _: Any) -> int:
     return n
 
 
+# -- the latency rows' own: whole directories and single calls --------------------------
+
+#: The directory ``info_dir`` and ``isdir`` ask about, and how often.
+INFO_DIR_CALLS = 3
+ISDIR_CALLS = 2
+
+
+def open_read_small(s: Subject, z: Sizes, _: Any) -> int:
+    total = 0
+    for i in range(z.small_count):
+        with s.fs.open(s.path(data.small_key(i)), "rb") as f:
+            total += len(f.read())
+    return total
+
+
+def open_write_small(s: Subject, z: Sizes, _: Any) -> int:
+    with s.fs.open(s.out("small.bin"), "wb") as f:
+        f.write(data.small_blob(0, z.small_size))
+    return z.small_size
+
+
+def info_dir(s: Subject, z: Sizes, _: Any) -> int:
+    return sum(s.fs.info(s.path("small"))["type"] == "directory" for _ in range(INFO_DIR_CALLS))
+
+
+def isdir(s: Subject, z: Sizes, _: Any) -> int:
+    return sum(bool(s.fs.isdir(s.path("small"))) for _ in range(ISDIR_CALLS))
+
+
+def copy_tree(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.copy(s.path(data.DIR_TREE), s.out("copy"), recursive=True)
+    return z.dir_files
+
+
+def mv_file(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.mv(s.out(MV_SOURCE), s.out("moved"))
+    return 1
+
+
+def put_tree(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.put(os.path.join(s.local_dir, data.DIR_TREE), s.out("put"), recursive=True)
+    return z.dir_files
+
+
+def get_tree(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.get(s.path(data.DIR_TREE), os.path.join(s.scratch, "got"), recursive=True)
+    return local_files(s.scratch)
+
+
+def rm_tree(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.rm(s.out(RM_DIR), recursive=True)
+    return z.dir_files
+
+
+def touch_exists(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.touch(s.out("touched"))
+    return int(s.fs.exists(s.out("touched")))
+
+
+def glob(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.glob(s.path("parquet") + "/*.parquet"))
+
+
+def local_files(directory: str) -> int:
+    """Files below ``directory``: what a ``get`` of a tree brought."""
+    return sum(len(files) for _, _, files in os.walk(directory))
+
+
+#: What ``mv_file`` and ``rm_tree`` work on, written below ``out/<token>/`` untimed.
+MV_SOURCE = "mv-source"
+RM_DIR = "rm"
+
+
+def _mv_stage(z: Sizes) -> Iterable[tuple[str, bytes]]:
+    yield MV_SOURCE, data.small_blob(0, z.small_size)
+
+
+def _rm_stage(z: Sizes) -> Iterable[tuple[str, bytes]]:
+    return data.dir_tree(z, RM_DIR)
+
+
+def _tree_text(verb: str) -> Callable[[Sizes], str]:
+    return lambda z: (
+        f"{verb} of {z.dir_files} x {show_bytes(z.small_size)} in {z.tree_dirs} directories"
+    )
+
+
+def _latency_row(
+    name: str,
+    describe: Callable[[Sizes], str],
+    fixtures: tuple[str, ...],
+    run: Body,
+    expect: Callable[[Sizes], int],
+    **options: Any,
+) -> Workload:
+    """A workload of the latency rows alone; light, as its data are small."""
+    return Workload(
+        name, describe, fixtures, run, expect, light=True, backends=(LATENCY,), **options
+    )
+
+
 def _small_text(verb: str, how: str) -> Callable[[Sizes], str]:
     return lambda z: f"{verb} {show_count(z.small_count)} x {show_bytes(z.small_size)}, {how}"
 
@@ -233,6 +347,7 @@ WORKLOADS: dict[str, Workload] = {
             lambda z: z.small_count,
             writes=("small",),
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "cat_one",
@@ -241,6 +356,7 @@ WORKLOADS: dict[str, Workload] = {
             cat_one,
             lambda z: z.small_count * z.small_size,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "pipe_batch",
@@ -258,6 +374,7 @@ WORKLOADS: dict[str, Workload] = {
             cat_batch,
             lambda z: z.small_count * z.small_size,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "info",
@@ -266,6 +383,7 @@ WORKLOADS: dict[str, Workload] = {
             info,
             lambda z: z.small_count * z.small_size,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "exists_missing",
@@ -274,6 +392,7 @@ WORKLOADS: dict[str, Workload] = {
             exists_missing,
             lambda z: 0,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "ls_small",
@@ -282,6 +401,7 @@ WORKLOADS: dict[str, Workload] = {
             ls_small,
             lambda z: z.small_count,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "ls_large",
@@ -298,6 +418,7 @@ WORKLOADS: dict[str, Workload] = {
             find_tree,
             lambda z: z.tree_count,
             light=True,
+            backends=EVERYWHERE,
         ),
         Workload(
             "cat_file_big",
@@ -313,6 +434,7 @@ WORKLOADS: dict[str, Workload] = {
             open_write_big,
             lambda z: z.big_size,
             writes=("",),
+            backends=EVERYWHERE,
         ),
         Workload(
             "open_read_big",
@@ -330,6 +452,7 @@ WORKLOADS: dict[str, Workload] = {
             ("ranged",),
             cat_ranges,
             lambda z: z.ranges * z.range_size,
+            backends=EVERYWHERE,
         ),
         Workload(
             "seek_read",
@@ -349,6 +472,7 @@ WORKLOADS: dict[str, Workload] = {
             parquet_total_rows,
             writes=("parquet",),
             prepare=data.parquet_frames,
+            backends=EVERYWHERE,
         ),
         Workload(
             "pandas_read",
@@ -358,6 +482,7 @@ WORKLOADS: dict[str, Workload] = {
             ("parquet",),
             pandas_read,
             parquet_total_rows,
+            backends=EVERYWHERE,
         ),
         Workload(
             "dask_read",
@@ -365,6 +490,7 @@ WORKLOADS: dict[str, Workload] = {
             ("parquet",),
             dask_read,
             parquet_total_rows,
+            backends=EVERYWHERE,
         ),
         Workload(
             "dask_many",
@@ -385,7 +511,7 @@ WORKLOADS: dict[str, Workload] = {
             lambda z: data.zarr_side(z) ** 2,
             writes=("zarr",),
             prepare=data.zarr_values,
-            backends=("fs", "s3"),
+            backends=("fs", "s3", LATENCY),
             subjects=ZARR_STORES,
         ),
         Workload(
@@ -394,7 +520,7 @@ WORKLOADS: dict[str, Workload] = {
             ("zarr", "zarr_warmup"),
             zarr_read,
             data.zarr_sum,
-            backends=("fs", "s3"),
+            backends=("fs", "s3", LATENCY),
             subjects=ZARR_STORES,
         ),
         Workload(
@@ -412,5 +538,95 @@ WORKLOADS: dict[str, Workload] = {
             lambda z: z.transfer_count,
             writes=("transfer",),
         ),
+        _latency_row(
+            "open_read_small",
+            _small_text("open('rb').read()", "one by one"),
+            ("small",),
+            open_read_small,
+            lambda z: z.small_count * z.small_size,
+        ),
+        _latency_row(
+            "open_write_small",
+            lambda z: f"open('wb') of {show_bytes(z.small_size)}",
+            (),
+            open_write_small,
+            lambda z: z.small_size,
+            writes=("",),
+        ),
+        _latency_row(
+            "info_dir",
+            lambda z: f"info of a directory, {INFO_DIR_CALLS} times on one instance",
+            ("small",),
+            info_dir,
+            lambda z: INFO_DIR_CALLS,
+        ),
+        _latency_row(
+            "isdir",
+            lambda z: f"isdir of a directory, {ISDIR_CALLS} times on one instance",
+            ("small",),
+            isdir,
+            lambda z: ISDIR_CALLS,
+        ),
+        _latency_row(
+            "copy_tree",
+            lambda z: _tree_text("copy(recursive=True)")(z) + " (and their markers)",
+            ("dirtree",),
+            copy_tree,
+            lambda z: z.dir_files,
+            writes=("",),
+        ),
+        _latency_row(
+            "mv_file",
+            lambda z: f"mv of one {show_bytes(z.small_size)} file",
+            (),
+            mv_file,
+            lambda z: 1,
+            writes=("",),
+            stage=_mv_stage,
+        ),
+        _latency_row(
+            "put_tree",
+            _tree_text("put(recursive=True) of a local tree"),
+            (),
+            put_tree,
+            lambda z: z.dir_files,
+            writes=("",),
+        ),
+        _latency_row(
+            "get_tree",
+            _tree_text("get(recursive=True)"),
+            ("dirtree",),
+            get_tree,
+            lambda z: z.dir_files,
+        ),
+        _latency_row(
+            "rm_tree",
+            lambda z: _tree_text("rm(recursive=True)")(z) + " (and their markers)",
+            (),
+            rm_tree,
+            lambda z: z.dir_files,
+            writes=("",),
+            stage=_rm_stage,
+        ),
+        _latency_row(
+            "touch_exists",
+            lambda z: "touch, then exists of the same path",
+            (),
+            touch_exists,
+            lambda z: 1,
+            writes=("",),
+        ),
+        _latency_row(
+            "glob",
+            lambda z: f"glob of dir/*.parquet ({z.parquet_files} matches)",
+            ("parquet",),
+            glob,
+            lambda z: z.parquet_files,
+        ),
     )
 }
+
+
+def bodies(namespace: Mapping[str, Any]) -> dict[str, Body]:
+    """The functions in ``namespace`` named after a workload: a module's bodies."""
+    return {name: namespace[name] for name in WORKLOADS if callable(namespace.get(name))}
