@@ -715,13 +715,18 @@ max_paths, skip_instance_cache
         details = None
         if mode != "rb":
             _versions.refuse_write(name, version)
-        if mode == "rb":
+        whole = None
+        if mode == "rb" and version is None:
+            whole = await self._whole_at_open(name)
+        if mode == "rb" and whole is None:
             details = await self._info(name, version_id=version)
             if details["type"] != "file":
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         elif mode == "xb" and await self._exists(name):
             raise FileExistsError(errno.EEXIST, "file exists", name)
-        return OpendalAsyncFile(self, name, mode, details=details, version=version, **kwargs)
+        return OpendalAsyncFile(
+            self, name, mode, details=details, version=version, whole=whole, **kwargs
+        )
 
     async def _open_writer(
         self,
