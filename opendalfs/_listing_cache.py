@@ -87,6 +87,11 @@ class ListingCache(Naming):
         self.invalidate_cache(name)
         self._remember(name, kind)
 
+    def _seen_kind(self, name: str) -> str | None:
+        """What ``name`` alone was learned to be (not from a listing); None if unknown."""
+        record = self._paths_seen.get(name) if self._paths_seen else None
+        return None if record is None else record[0]
+
     def _seen(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
         """What was learned of ``name`` alone; FileNotFoundError if it or an ancestor is
         known to be missing (nothing lies below a missing name)."""
