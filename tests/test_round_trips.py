@@ -291,3 +291,45 @@ def test_what_was_learned_expires_with_the_listings(wire: Wire) -> None:
     assert wire.sent(lambda: fs.isdir(wire.path("dir"))) == Counter()
     time.sleep(0.3)
     assert wire.sent(lambda: fs.isdir(wire.path("dir"))) == once
+
+
+def test_glob_below_a_directory_is_one_listing(wire: Wire) -> None:
+    wire.fs().pipe({wire.path(f"g/part{i}.parquet"): b"p" for i in range(3)})
+    fs = wire.fs()
+    found: list[str] = []
+    sent = wire.sent(lambda: found.extend(fs.glob(wire.path("g/*.parquet"))))
+    assert sent.total() == 1
+    assert found == [wire.path(f"g/part{i}.parquet") for i in range(3)]
+    assert fs.glob(wire.path("g/**")) == [wire.path("g"), *found]  # ** matches g itself
+
+
+def test_a_child_of_a_directory_just_seen_lists_the_directory(wire: Wire) -> None:
+    wire.fs().pipe({wire.path(f"ds/part{i}"): b"p" for i in range(3)})
+    fs = wire.fs()
+    ds = wire.path("ds")
+
+    def dask_like() -> None:  # what dask's read_parquet asks before it reads
+        assert fs.isdir(ds)
+        assert not fs.exists(f"{ds}/_metadata")
+        assert fs.find(ds) == [f"{ds}/part{i}" for i in range(3)]
+
+    assert wire.sent(dask_like).total() == 2
+
+
+@on_s3
+def test_dask_read_parquet_of_a_directory(wire: Wire) -> None:
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame({"a": range(100), "b": [str(i) for i in range(100)]})
+    writer = wire.fs()
+    for i in range(4):
+        writer.pipe(wire.path(f"ds/part{i}.parquet"), frame.to_parquet())
+    fs = wire.fs()
+    loaded: list[Any] = []
+    sent = wire.sent(lambda: loaded.append(dd.read_parquet(wire.path("ds"), filesystem=fs)))
+    sent += wire.sent(lambda: loaded.append(loaded[0].compute()))
+    assert len(loaded[1]) == 400
+    # isdir(ds), then ds/ itself answers _metadata and the find; dask reads each file's
+    # footer and then its data in separate calls (the first file's twice more, for
+    # the schema), as it does on s3fs.
+    assert sent == Counter({"LIST": 2, "GET": 10})
