@@ -139,7 +139,8 @@ class _Download:
             use = self._reader_use = self.fs._reader_use(self.path)
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
-        if use == "ranged" or (use == "stream" and not in_sequence):
+        whole = self._reader is None and start == 0 and end >= self.size  # no reader for it
+        if use == "ranged" or (use == "stream" and not in_sequence) or whole:
             return await self.fs._read_for_open_file(
                 self.path, start, end, self._etag(), self._version
             )
