@@ -176,7 +176,9 @@ class Reading(Naming):
         caps = self._backend(self._locate(name)[1]).caps
         if caps.reads_to_end:
             return "ranged"
-        return "seek" if caps.seeking_readers and blocking_mode() else "stream"
+        if caps.seeking_readers and (caps.in_process or blocking_mode()):
+            return "seek"
+        return "stream"
 
     async def _open_reader(
         self,
