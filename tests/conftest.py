@@ -85,6 +85,9 @@ class Service:
     #: the open (a server over a network, whose reads may stop part way and fail on a
     #: directory), so its reads see the file as it was then.
     whole_at_open: bool = False
+    #: Whether the data live in this process (nothing can wait), so even awaited calls
+    #: go to the blocking operator, in the event loop's own thread.
+    in_process: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
 
@@ -117,6 +120,7 @@ _KEY_VALUE = {"listing": False, "empty_directories": False, "object_store": True
 #: hold the code to it (each entry lists where it differs from Service's defaults).
 PROFILES: dict[str, dict[str, Any]] = {
     "memory": {
+        "in_process": True,
         "object_store": True,
         "mtime": False,
         "blocking_sync": True,
