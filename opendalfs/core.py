@@ -643,6 +643,7 @@ max_paths, skip_instance_cache
         if not create_parents and parent and not await self._isdir(parent):
             raise FileNotFoundError(errno.ENOENT, "parent directory does not exist", name)
         await self._create_dir(name, container, key)
+        self._remember(name, "directory")  # nothing of that name existed: no file wins
 
     async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
         name, container, key = self._locate(path)
@@ -658,6 +659,7 @@ max_paths, skip_instance_cache
         if not self._backend(container).caps.create_dir and exist_ok:
             return  # directories are implied by the keys below them, if at all
         await self._create_dir(name, container, key)
+        self._remember(name, "directory")  # nothing of that name existed: no file wins
 
     async def _keep_dir(self, name: str) -> None:
         """Make sure directory ``name`` exists and stays when emptied, where the service can.
