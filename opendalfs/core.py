@@ -681,7 +681,6 @@ max_paths, skip_instance_cache
         await backend.create_dir(name)
         self.invalidate_cache(name)
         if backend.caps.lists_by_prefix or await self._dir_exists(name, backend):
-            self._remember(name, "directory")
             return
         ancestor = _paths.parent(name)
         while ancestor and not await self._isfile(ancestor):
