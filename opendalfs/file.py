@@ -117,6 +117,7 @@ class _Download:
 
     fs: OpendalFileSystem
     path: str
+    size: int
 
     def _setup_download(
         self, etag: str | None, version: str | None, whole: bytes | None = None
