@@ -64,6 +64,10 @@ STAT_SEES_DIRECTORIES = frozenset({"fs"})
 #: name their end) are kept there.
 SEEKING_READERS = PROCESS_LOCAL | frozenset({"fs"})
 
+#: Services whose data are on this machine (in memory, on a local disk, in a SQLite
+#: file): a call costs microseconds there, while elsewhere each request is a round trip.
+LOCAL = PROCESS_LOCAL | frozenset({"fs", "sqlite"})
+
 #: Services whose native append was tested to keep the old bytes on any file. S3
 #: claims append, but S3-compatible servers (moto) silently replace the object;
 #: azblob appends only to append blobs, and ordinary writes make block blobs.
@@ -153,6 +157,8 @@ class Capabilities:
     """The data live in this process's memory: see PROCESS_LOCAL."""
     versions: bool
     """Objects keep versions that can be stated, read and listed (S3's version IDs)."""
+    remote: bool
+    """Each request is a round trip over a network: see LOCAL."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -184,4 +190,5 @@ class Capabilities:
             blocking_lists=scheme in BLOCKING_LISTS,
             in_process=scheme in PROCESS_LOCAL,
             versions=cap.stat_with_version and cap.read_with_version and cap.list_with_versions,
+            remote=scheme not in LOCAL,
         )

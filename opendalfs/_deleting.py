@@ -29,7 +29,7 @@ class Deleting(Naming):
                 errno.EISDIR, "is a directory; use rmdir or rm(recursive=True)", name
             )
         await self._backend(container).delete(name)
-        self.invalidate_cache(name)
+        self._changed(name)
 
     async def _rmdir(self, path: str) -> None:
         name, container, key = self._locate(path)
@@ -160,4 +160,7 @@ class Deleting(Naming):
         if not key:
             return  # a container root stays
         await self._backend(container).delete(name, directory=is_dir)
-        self.invalidate_cache(name)
+        if is_dir:
+            self.invalidate_cache(name)
+        else:
+            self._changed(name)

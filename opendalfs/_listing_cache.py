@@ -83,9 +83,14 @@ class ListingCache(Naming):
             self._paths_seen[name] = (kind, info)
 
     def _written(self, name: str, kind: str) -> None:
-        """After a write, move or mkdir made here: forget what it changed, keep what it made."""
-        self.invalidate_cache(name)
+        """After a write, copy or mkdir made here: forget what it changed, keep what it made."""
+        self._changed(name)
         self._remember(name, kind)
+
+    def _seen_kind(self, name: str) -> str | None:
+        """What ``name`` alone was learned to be (not from a listing); None if unknown."""
+        record = self._paths_seen.get(name) if self._paths_seen else None
+        return None if record is None else record[0]
 
     def _seen(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
         """What was learned of ``name`` alone; FileNotFoundError if it or an ancestor is
@@ -166,24 +171,32 @@ class ListingCache(Naming):
                 self.dircache[directory] = infos
 
     def invalidate_cache(self, path: str | None = None) -> None:
-        """Forget cached listings of ``path``, everything below it, and its parents.
+        """Forget what is cached of ``path``, everything below it, and its parents.
 
         Also tells listings still under way that they may be stale: they are not
         cached when they finish.
         """
+        self._forget(None if path is None else self._strip_protocol(path), below=True)
+
+    def _changed(self, name: str) -> None:
+        """Forget what is cached of the one object ``name`` (a file written or deleted)
+        and of its parents. What lies below the name is other objects, unchanged,
+        so a thousand writes do not each search the whole cache."""
+        self._forget(name, below=False)
+
+    def _forget(self, name: str | None, *, below: bool) -> None:
         self._generation += 1
         caches = [c for c in (self.dircache, self._paths_seen) if c]
         if not caches:
             return  # nothing cached: most writes of a program that never lists
-        if path is None:
+        if name is None:
             for cache in caches:
                 cache.clear()
             return
-        name = self._strip_protocol(path)
-        below = f"{name}/"
-        for cache in caches:
-            for cached in [k for k in cache if k.startswith(below)]:
-                cache.pop(cached, None)
+        if below:
+            for cache in caches:
+                for cached in [k for k in cache if k.startswith(f"{name}/")]:
+                    cache.pop(cached, None)
         while True:
             for cache in caches:
                 cache.pop(name, None)

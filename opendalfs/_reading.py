@@ -7,7 +7,7 @@ in many ways), retried within it, and its failures say what happened to the file
 from __future__ import annotations
 
 import errno
-from typing import Any
+from typing import Any, NoReturn
 
 from fsspec.asyn import _run_coros_in_chunks
 
@@ -19,6 +19,10 @@ from opendalfs._sync import blocking_mode
 
 #: The largest offset OpenDAL takes (a signed 64-bit size); any object ends before it.
 MAX_OFFSET = 2**63 - 1
+
+#: Files opened for reading with nothing known of them are fetched whole, without a
+#: stat first, when they are at most this long (see Reading._whole_if_small).
+OPEN_READS_WHOLE = 2**20
 
 
 class Reading(Naming):
@@ -111,6 +115,45 @@ class Reading(Naming):
                     raise result
         return out
 
+    async def _whole_at_open(self, name: str) -> bytes | None:
+        """File ``name`` fetched whole by the request that opens it to read, if it is
+        small; None where a stat comes first.
+
+        Where a request is a round trip, that one read answers what a stat would
+        (the file exists, its size) and brings the bytes. A stat comes first where
+        the cache knows the file (or knows it missing), on local services (a stat
+        costs microseconds there), where a read must run to its end (FTP: a stream
+        dropped part way aborts a transfer), where reading a directory returns a
+        page (WebDAV), and for a file larger than OPEN_READS_WHOLE.
+        """
+        try:
+            if self._cached_info(name) is not None:
+                return None
+        except FileNotFoundError:
+            return None  # the stat raises it, naming the path
+        caps = self._backend(self._locate(name)[1]).caps
+        if not caps.remote or caps.reads_to_end or caps.reads_directories:
+            return None
+        return await self._whole_if_small(name)
+
+    async def _whole_if_small(self, name: str, limit: int = OPEN_READS_WHOLE) -> bytes | None:
+        """All of file ``name`` from one streamed request if it is at most ``limit``
+        bytes long; None if it is longer (its stream is dropped after ``limit`` bytes).
+
+        The bytes of a longer file are not kept: no ETag came with them, so the
+        reads after its stat could not be held to the same version.
+        """
+        backend = self._backend(self._locate(name)[1])
+        try:
+            reader = await backend.open_reader(name)
+            try:
+                data = await self._read_from_reader(reader, limit + 1)
+            finally:
+                await reader.close()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            await self._explain_missing(name, exc)
+        return data if len(data) <= limit else None
+
     async def _read_for_open_file(
         self, name: str, start: int, end: int, etag: str | None, version: str | None = None
     ) -> bytes:
@@ -133,7 +176,9 @@ class Reading(Naming):
         caps = self._backend(self._locate(name)[1]).caps
         if caps.reads_to_end:
             return "ranged"
-        return "seek" if caps.seeking_readers and blocking_mode() else "stream"
+        if caps.seeking_readers and (caps.in_process or blocking_mode()):
+            return "seek"
+        return "stream"
 
     async def _open_reader(
         self,
@@ -181,12 +226,7 @@ class Reading(Naming):
         try:
             return await self._read_clamped(name, backend, start, end, options)
         except (FileNotFoundError, NotADirectoryError) as exc:
-            if await self._isdir(name):
-                raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
-            if isinstance(exc, FileNotFoundError):
-                raise
-            # Below a file (fs says ENOTDIR): missing, as info and ls say.
-            raise FileNotFoundError(errno.ENOENT, "no such file", name) from exc
+            await self._explain_missing(name, exc)
         except OSError as exc:
             if exc.errno != errno.ESTALE:
                 raise
@@ -196,6 +236,15 @@ class Reading(Naming):
                 # "condition not met" rather than "not found".
                 raise FileNotFoundError(errno.ENOENT, "deleted while being read", name) from exc
             raise
+
+    async def _explain_missing(self, name: str, exc: OSError) -> NoReturn:
+        """Raise what a read of ``name`` that found nothing means: a directory, or missing."""
+        if await self._isdir(name):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name) from None
+        if isinstance(exc, FileNotFoundError):
+            raise exc
+        # Below a file (fs says ENOTDIR): missing, as info and ls say.
+        raise FileNotFoundError(errno.ENOENT, "no such file", name) from exc
 
     async def _read_clamped(
         self,

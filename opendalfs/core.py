@@ -319,6 +319,11 @@ max_paths, skip_instance_cache
             return None if info is None else info["type"]
         try:
             cached = self._cached_kind(name)
+            parent = _paths.parent(name)
+            if cached is None and self._seen_kind(parent) == "directory":
+                _, _, parent_key = self._locate(parent)
+                if parent_key and await self._list_known_directory(parent, backend, parent_key):
+                    cached = self._cached_kind(name)
         except (FileNotFoundError, NotADirectoryError):
             return None
         if cached is not None:
@@ -438,11 +443,7 @@ max_paths, skip_instance_cache
             if container and not key:
                 raise  # the bucket itself is missing
             entries = []
-        infos = [
-            make_info(backend.name(entry.path), entry.metadata)
-            for entry in entries
-            if entry.path not in (target, "/")  # some services list a directory inside itself
-        ]
+        infos = _listing_infos(backend, entries, target)
         # A file lists as nothing, or on some services (FTP) as a child named like
         # itself; either way its stat settles it.
         lone = (
@@ -454,9 +455,24 @@ max_paths, skip_instance_cache
             info = await self._stat(name, container, key) if key else directory_info(name)
             if info["type"] == "file":
                 return [info]
-        infos.sort(key=lambda i: i["name"])
         self._store_listing(name, infos, token)
         return infos
+
+    async def _list_known_directory(self, name: str, backend: Backend, key: str) -> bool:
+        """List directory ``name`` (known to exist) into the cache if one page holds it all.
+
+        Asked about a child of a directory it has just seen, the filesystem lists
+        the directory instead of the child's name: the same one request answers the
+        child, and the siblings and the ``find`` that tend to follow (dask asks
+        whether ``_metadata`` exists, then lists the dataset). A larger directory
+        is not kept (one page does not prove a child missing).
+        """
+        token = self._listing_token()
+        entries = await backend.list(name, most=PROBE_PAGE)
+        if len(entries) >= PROBE_PAGE:
+            return False
+        self._store_listing(name, _listing_infos(backend, entries, _paths.as_dir(key)), token)
+        return token == self._generation
 
     async def _find(
         self,
@@ -465,9 +481,14 @@ max_paths, skip_instance_cache
         withdirs: bool = False,
         detail: bool = False,
         prefix: str = "",
+        top_info: bool = True,
         **kwargs: Any,
     ) -> Any:
-        """All files below ``path`` from one recursive OpenDAL listing."""
+        """All files below ``path`` from one recursive OpenDAL listing.
+
+        With ``withdirs``, ``path`` itself is among them; without ``top_info``
+        (glob's, where the pattern cannot match it) its info is not asked for.
+        """
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
         name, container, key = self._locate(path)
@@ -489,7 +510,7 @@ max_paths, skip_instance_cache
         }
         if found and withdirs and name and not prefix:  # ``name`` itself does not match
             # Only names are returned without ``detail``: that one is known to exist.
-            out[name] = await self._info(name) if detail else directory_info(name)
+            out[name] = await self._info(name) if detail and top_info else directory_info(name)
         elif not found and not prefix:
             info = await self._info_or_none(name)
             if info is not None and (info["type"] == "file" or withdirs) and name:
@@ -546,6 +567,13 @@ max_paths, skip_instance_cache
     # -- reading -----------------------------------------------------------
 
     # -- writing -----------------------------------------------------------
+
+    async def _glob(self, path: str, maxdepth: int | None = None, **kwargs: Any) -> Any:
+        """fsspec's glob; the directory a pattern starts in is stated only when a ``**``
+        could match it (``a/**`` includes ``a``), so ``a/*.parquet`` is one listing."""
+        if "**" not in path:
+            kwargs["top_info"] = False
+        return await super()._glob(path, maxdepth=maxdepth, **kwargs)
 
     async def _pipe_file(
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
@@ -615,6 +643,7 @@ max_paths, skip_instance_cache
         if not create_parents and parent and not await self._isdir(parent):
             raise FileNotFoundError(errno.ENOENT, "parent directory does not exist", name)
         await self._create_dir(name, container, key)
+        self._remember(name, "directory")  # nothing of that name existed: no file wins
 
     async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
         name, container, key = self._locate(path)
@@ -630,6 +659,7 @@ max_paths, skip_instance_cache
         if not self._backend(container).caps.create_dir and exist_ok:
             return  # directories are implied by the keys below them, if at all
         await self._create_dir(name, container, key)
+        self._remember(name, "directory")  # nothing of that name existed: no file wins
 
     async def _keep_dir(self, name: str) -> None:
         """Make sure directory ``name`` exists and stays when emptied, where the service can.
@@ -651,7 +681,6 @@ max_paths, skip_instance_cache
         await backend.create_dir(name)
         self.invalidate_cache(name)
         if backend.caps.lists_by_prefix or await self._dir_exists(name, backend):
-            self._remember(name, "directory")
             return
         ancestor = _paths.parent(name)
         while ancestor and not await self._isfile(ancestor):
@@ -715,13 +744,18 @@ max_paths, skip_instance_cache
         details = None
         if mode != "rb":
             _versions.refuse_write(name, version)
-        if mode == "rb":
+        whole = None
+        if mode == "rb" and version is None:
+            whole = await self._whole_at_open(name)
+        if mode == "rb" and whole is None:
             details = await self._info(name, version_id=version)
             if details["type"] != "file":
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         elif mode == "xb" and await self._exists(name):
             raise FileExistsError(errno.EEXIST, "file exists", name)
-        return OpendalAsyncFile(self, name, mode, details=details, version=version, **kwargs)
+        return OpendalAsyncFile(
+            self, name, mode, details=details, version=version, whole=whole, **kwargs
+        )
 
     async def _open_writer(
         self,
@@ -838,6 +872,18 @@ def _unpickle_in_process_store(
     fs._store_process = owner
     fs._config_keys.clear()  # each later call checks the process again
     return fs
+
+
+def _listing_infos(backend: Backend, entries: list[Any], target: str) -> list[dict[str, Any]]:
+    """Info dicts of a directory's entries by name, without the directory itself
+    (``target``, its ``dir/`` key: some services list a directory inside itself)."""
+    infos = [
+        make_info(backend.name(entry.path), entry.metadata)
+        for entry in entries
+        if entry.path not in (target, "/")
+    ]
+    infos.sort(key=lambda i: i["name"])
+    return infos
 
 
 def _write_options(kwargs: dict[str, Any], name: str) -> dict[str, Any]:

@@ -117,9 +117,14 @@ class _Download:
 
     fs: OpendalFileSystem
     path: str
+    size: int
 
-    def _setup_download(self, etag: str | None, version: str | None) -> None:
+    def _setup_download(
+        self, etag: str | None, version: str | None, whole: bytes | None = None
+    ) -> None:
         self._given_etag = etag
+        #: The whole file, where it was fetched at open: every read is served from it.
+        self._whole = whole
         self._version = version
         self._reader: Any = None
         self._reader_at = -1
@@ -128,12 +133,15 @@ class _Download:
         self._reader_chunk = 0  # what each of the sought reader's fetches asks for
 
     async def _read_range(self, start: int, end: int) -> bytes:
+        if self._whole is not None:
+            return self._whole[start:end]
         use = self._reader_use
         if use is None:
             use = self._reader_use = self.fs._reader_use(self.path)
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
-        if use == "ranged" or (use == "stream" and not in_sequence):
+        whole = self._reader is None and start == 0 and end >= self.size  # no reader for it
+        if use == "ranged" or (use == "stream" and not in_sequence) or whole:
             return await self.fs._read_for_open_file(
                 self.path, start, end, self._etag(), self._version
             )
@@ -216,11 +224,17 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         # One read at a time: caches such as "background" fetch from another thread,
         # and an OpenDAL reader takes one call at a time.
         self._reading = threading.Lock()
-        self._setup_download(None, version)  # some caches read while fsspec's __init__ runs
+        whole = None
         if version is not None:
             self._details = fs.info(path, version_id=version)  # that version's size
+        elif mode == "rb" and kwargs.get("size") is None:
+            self.fs = fs
+            whole = self._run(fs._whole_at_open, path)
+            if whole is not None:
+                kwargs["size"] = len(whole)
+        self._setup_download(None, version, whole)  # some caches read while fsspec's __init__ runs
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
-        if mode == "rb" and self.details["type"] != "file":
+        if mode == "rb" and whole is None and self.details["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
@@ -341,6 +355,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
         details: dict[str, Any] | None = None,
         block_size: int | None = None,
         version: str | None = None,
+        whole: bytes | None = None,
         **kwargs: Any,
     ) -> None:
         _check_mode(path, mode)
@@ -349,7 +364,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
         # fsspec's streamed file knows "wb" and "ab"; an exclusive create is a
         # "wb" whose writer refuses to replace an existing object.
         base_mode = "wb" if self._creating else mode
-        size = details["size"] if details else None
+        size = details["size"] if details else None if whole is None else len(whole)
         super().__init__(
             fs,
             path,
@@ -360,7 +375,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
             **kwargs,
         )
         self._details = details
-        self._setup_download(details.get("etag") if details else None, version)
+        self._setup_download(details.get("etag") if details else None, version, whole)
 
     async def _fetch_range(self, start: int, end: int) -> bytes:
         return await self._read_range(start, end)

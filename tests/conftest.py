@@ -81,6 +81,13 @@ class Service:
     stat_sees_directories: bool = False
     #: Whether objects keep versions that can be stated, read and listed (S3).
     versions: bool = False
+    #: Whether a small file opened to read with nothing known of it is fetched whole by
+    #: the open (a server over a network, whose reads may stop part way and fail on a
+    #: directory), so its reads see the file as it was then.
+    whole_at_open: bool = False
+    #: Whether the data live in this process (nothing can wait), so even awaited calls
+    #: go to the blocking operator, in the event loop's own thread.
+    in_process: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
 
@@ -103,6 +110,7 @@ _OBJECT_STORE = {
     "lists_by_prefix": True,
     "write_parts": True,
     "read_if_match": True,
+    "whole_at_open": True,
 }
 #: What the key-value stores have in common: no listing, no directories, no times.
 _KEY_VALUE = {"listing": False, "empty_directories": False, "object_store": True, "mtime": False}
@@ -112,6 +120,7 @@ _KEY_VALUE = {"listing": False, "empty_directories": False, "object_store": True
 #: hold the code to it (each entry lists where it differs from Service's defaults).
 PROFILES: dict[str, dict[str, Any]] = {
     "memory": {
+        "in_process": True,
         "object_store": True,
         "mtime": False,
         "blocking_sync": True,
@@ -139,9 +148,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "read_if_match": True,
     },
     "ftp": {"empty_files": False, "recursive_listing": False, "write_parts": True},
-    "mysql": {"object_store": True, "mtime": False},
-    "redis": {**_KEY_VALUE, "creates_directories": False},
-    "postgresql": {**_KEY_VALUE, "creates_directories": False},
+    "mysql": {"object_store": True, "mtime": False, "whole_at_open": True},
+    "redis": {**_KEY_VALUE, "creates_directories": False, "whole_at_open": True},
+    "postgresql": {**_KEY_VALUE, "creates_directories": False, "whole_at_open": True},
     "sqlite": _KEY_VALUE,
 }
 SERVICES = list(PROFILES)

@@ -266,6 +266,50 @@ def test_the_profiles_say_which_services_drive_their_sync_api_blocking(service):
     )
 
 
+class Forbidden:
+    """An operator face that fails the test on any call."""
+
+    def __init__(self, face: str) -> None:
+        self.face = face
+
+    def __getattr__(self, name: str) -> Any:
+        def called(*args: Any, **kwargs: Any) -> Any:
+            pytest.fail(f"{name}() called on the {self.face} face")
+
+        return called
+
+
+@pytest.mark.any_service
+def test_awaited_calls_block_only_where_nothing_can_wait(service, root):
+    """On a service that waits on a network, the async API never calls the blocking
+    operator (it would stall the event loop); on in-process ones it calls nothing else."""
+    fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
+    backend = fs._backend(service.container)
+    forbidden = "async" if service.in_process else "blocking"
+    faces = {"async": backend.op, "blocking": backend.blocking_face()}
+    faces[forbidden] = Forbidden(forbidden)
+    guarded = backend.wrapped(lambda op: faces["async" if op is backend.op else "blocking"])
+    fs._backend = lambda container: guarded  # type: ignore[method-assign]
+    path = f"{root}/f"
+
+    async def work() -> None:
+        await fs._pipe_file(path, b"abcdef")
+        assert await fs._cat_file(path, start=1, end=3) == b"bc"
+        assert (await fs._info(path))["size"] == 6
+        f = await fs.open_async(path, "rb")
+        f.seek(2)
+        assert await f.read(2) == b"cd"
+        await f.close()
+        f = await fs.open_async(f"{root}/g", "wb")
+        await f.write(b"written")
+        await f.close()
+        if service.listing:
+            assert await fs._find(root) == [path, f"{root}/g"]
+        await fs._rm_file(path)
+
+    asyncio.run(work())
+
+
 def test_sync_driver_is_checked():
     with pytest.raises(ValueError, match="sync_driver must be"):
         OpendalFileSystem("memory", sync_driver="thread")
