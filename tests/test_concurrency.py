@@ -369,7 +369,11 @@ def test_calls_cancelled_or_abandoned_with_their_loop_leave_it_usable(service, r
         await fs._pipe_file(f"{root}/small", b"still fine")
         return await fs._cat_file(f"{root}/small"), await fs._find(root)
 
-    assert in_new_loop(cancel_reads) > 0
+    cancelled = in_new_loop(cancel_reads)
+    if service.in_process:  # an awaited call there never suspends: none is caught mid-flight
+        assert cancelled == 0
+    else:
+        assert cancelled > 0
     in_new_loop(abandon_reads)
     expected = (b"still fine", [f"{root}/big", f"{root}/small"])
     assert in_new_loop(use) == expected
