@@ -87,11 +87,6 @@ class ListingCache(Naming):
         self._changed(name)
         self._remember(name, kind)
 
-    def _seen_kind(self, name: str) -> str | None:
-        """What ``name`` alone was learned to be (not from a listing); None if unknown."""
-        record = self._paths_seen.get(name) if self._paths_seen else None
-        return None if record is None else record[0]
-
     def _seen(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
         """What was learned of ``name`` alone; FileNotFoundError if it or an ancestor is
         known to be missing (nothing lies below a missing name)."""
@@ -117,11 +112,8 @@ class ListingCache(Naming):
 
         FileNotFoundError where the cache proves ``name`` missing.
         """
-        info = self._cached_info(name)
-        if info is not None:
-            return info["type"]
-        seen = self._seen(name)
-        return None if seen is None else seen[0]
+        known = self._cached_entry(name)
+        return None if known is None else known[0]
 
     def _store_listing(self, name: str, infos: list[dict[str, Any]], token: int) -> None:
         """Keep the listing of directory ``name`` unless something changed since ``token``."""
@@ -131,16 +123,21 @@ class ListingCache(Naming):
     def _cached_info(self, name: str) -> dict[str, Any] | None:
         """Info from the parent's cached listing or an earlier stat of ``name``;
         FileNotFoundError if the cache proves absence."""
-        parent = _paths.parent(name)
+        known = self._cached_entry(name)
+        return None if known is None or known[1] is None else dict(known[1])
+
+    def _cached_entry(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
+        """(kind, info or None) of ``name`` from the parent's cached listing, else from
+        what was learned of the name alone; FileNotFoundError if the cache proves absence."""
         try:
-            listing = self.dircache[parent]
+            listing = self.dircache[_paths.parent(name)]
         except KeyError:
-            seen = self._seen(name)
-            return None if seen is None or seen[1] is None else dict(seen[1])
+            return self._seen(name)
         same = [info for info in listing if info["name"] == name]
         if same:
             # A file wins over a directory of the same name (object stores), as in _stat.
-            return dict(min(same, key=lambda info: info["type"] != "file"))
+            info = min(same, key=lambda info: info["type"] != "file")
+            return info["type"], info
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
 
     def _cache_listings(

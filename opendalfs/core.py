@@ -319,11 +319,8 @@ max_paths, skip_instance_cache
             return None if info is None else info["type"]
         try:
             cached = self._cached_kind(name)
-            parent = _paths.parent(name)
-            if cached is None and self._seen_kind(parent) == "directory":
-                _, _, parent_key = self._locate(parent)
-                if parent_key and await self._list_known_directory(parent, backend, parent_key):
-                    cached = self._cached_kind(name)
+            if cached is None and await self._list_parent_seen(name, backend):
+                cached = self._cached_kind(name)
         except (FileNotFoundError, NotADirectoryError):
             return None
         if cached is not None:
@@ -458,8 +455,9 @@ max_paths, skip_instance_cache
         self._store_listing(name, infos, token)
         return infos
 
-    async def _list_known_directory(self, name: str, backend: Backend, key: str) -> bool:
-        """List directory ``name`` (known to exist) into the cache if one page holds it all.
+    async def _list_parent_seen(self, name: str, backend: Backend) -> bool:
+        """Whether the directory holding ``name``, seen as a directory but not listed,
+        is now in the cache: listed here, if one page holds it all.
 
         Asked about a child of a directory it has just seen, the filesystem lists
         the directory instead of the child's name: the same one request answers the
@@ -467,11 +465,15 @@ max_paths, skip_instance_cache
         whether ``_metadata`` exists, then lists the dataset). A larger directory
         is not kept (one page does not prove a child missing).
         """
+        parent, _, key = self._locate(_paths.parent(name))
+        seen = self._seen(parent)  # what a stat or probe said, not a listing
+        if not key or seen is None or seen[0] != "directory":
+            return False
         token = self._listing_token()
-        entries = await backend.list(name, most=PROBE_PAGE)
+        entries = await backend.list(parent, most=PROBE_PAGE)
         if len(entries) >= PROBE_PAGE:
             return False
-        self._store_listing(name, _listing_infos(backend, entries, _paths.as_dir(key)), token)
+        self._store_listing(parent, _listing_infos(backend, entries, _paths.as_dir(key)), token)
         return token == self._generation
 
     async def _find(
