@@ -278,6 +278,12 @@ max_paths, skip_instance_cache
             raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
         if not backend.caps.directory_stat:
             raise FileNotFoundError(errno.ENOENT, "no such file", name) from missing
+        if backend.caps.lists_by_prefix and backend.caps.remote:
+            # A directory there is its listing (its stat carries nothing more): one page
+            # of it answers as the stat would, and the ``find`` or ``ls`` that follows.
+            if (await self._list_page(name, backend, key))[0]:
+                return directory_info(name)
+            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
         try:
             meta = await backend.stat(name, directory=True)
             if meta.is_dir:
@@ -469,12 +475,20 @@ max_paths, skip_instance_cache
         seen = self._seen(parent)  # what a stat or probe said, not a listing
         if not key or seen is None or seen[0] != "directory":
             return False
+        return (await self._list_page(parent, backend, key))[1]
+
+    async def _list_page(self, name: str, backend: Backend, key: str) -> tuple[bool, bool]:
+        """(whether directory ``name`` holds anything, whether its listing is now cached)
+        from one page of its listing, which is kept when it holds the whole directory."""
         token = self._listing_token()
-        entries = await backend.list(parent, most=PROBE_PAGE)
-        if len(entries) >= PROBE_PAGE:
-            return False
-        self._store_listing(parent, _listing_infos(backend, entries, _paths.as_dir(key)), token)
-        return token == self._generation
+        try:
+            entries = await backend.list(name, most=PROBE_PAGE)
+        except (FileNotFoundError, NotADirectoryError):
+            return False, False
+        if not entries or len(entries) >= PROBE_PAGE:
+            return bool(entries), False  # nothing to keep: missing, or only part of it
+        self._store_listing(name, _listing_infos(backend, entries, _paths.as_dir(key)), token)
+        return True, token == self._generation
 
     async def _find(
         self,
