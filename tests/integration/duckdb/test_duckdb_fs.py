@@ -2,7 +2,7 @@
 
 DuckDB takes one entry style: a filesystem instance registered on a connection
 (``con.register_filesystem(fs)``, or ``duckdb.register_filesystem`` for the
-default connection). It serves the instance's first protocol, ``opendal+<service>``,
+default connection). It serves the instance's protocol, ``opendal+<service>``,
 so queries name files by URL: ``read_csv('opendal+s3://bucket/key.csv')``.
 Reading (CSV, JSON, Parquet), globbing and ``COPY … TO`` a URL (CSV, JSON,
 Parquet, partitioned Parquet) all work, with one exception: DuckDB's Parquet
@@ -73,7 +73,7 @@ def put(fs: Any, path: str, frame: Any, fmt: str) -> None:
 
 @SERVICES
 def test_registered_under_the_protocol(service, fs, con):
-    assert fs.protocol == (f"opendal+{service.scheme}",)
+    assert fs.protocol == f"opendal+{service.scheme}"
     assert f"opendal+{service.scheme}" in con.list_filesystems()
 
 

@@ -205,6 +205,17 @@ def test_filesystem_and_upath_agree(service, root, fs):
     assert UPath(fs.unstrip_protocol(f"{root}/from-fs.txt"), **service.options).read_text() == "f"
 
 
+@on_services
+def test_a_path_from_the_filesystem_protocol(service, root, fs):
+    """``UPath(path, protocol=fs.protocol, **fs.storage_options)``: the idiom of tools
+    that hold a filesystem and want a path on it (the protocol is one string)."""
+    fs.pipe(f"{root}/by-protocol.txt", b"p")
+    path = UPath(f"{root}/by-protocol.txt", protocol=fs.protocol, **fs.storage_options)
+    assert type(path).__name__ == "OpendalPath"
+    assert str(path) == f"opendal+{service.scheme}://{root}/by-protocol.txt"
+    assert path.read_text() == "p"
+
+
 # -- protocols universal-pathlib cannot parse ------------------------------------------
 
 
