@@ -48,7 +48,31 @@ def _run_tests(session: nox.Session) -> None:
     # exhausted by operators that were never dropped; the operator cache is now
     # bounded, and every OpenDAL call has an asyncio-side deadline.)
     session.run("pytest", "tests/test_service_matrix.py")
-    session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py")
+    heavy = [f"--ignore={folder}" for _, folder in HEAVY_INTEGRATIONS.values()]
+    session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py", *heavy)
+
+
+#: Tools too heavy for the integration extra, or at odds with it (rechunker wants
+#: zarr 2): each has a session and a virtualenv of its own, ``nox -s integration-<name>``,
+#: which .ci/run runs too. torch is the CPU build (2.13.0 is the one this machine keeps).
+HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch"),
+}
+
+
+def _integration(name: str) -> None:
+    requirements, folder = HEAVY_INTEGRATIONS[name]
+
+    def run(session: nox.Session) -> None:
+        session.install("-e", ".[test,servers]", *requirements)
+        session.run("pytest", folder, *session.posargs)
+
+    run.__doc__ = f"Run {folder} in a virtualenv with {', '.join(requirements)}."
+    nox.session(name=f"integration-{name}")(run)
+
+
+for _name in HEAVY_INTEGRATIONS:
+    _integration(_name)
 
 
 @nox.session
