@@ -57,6 +57,7 @@ def _run_tests(session: nox.Session) -> None:
 #: which .ci/run runs too. torch is the CPU build (2.13.0 is the one this machine keeps).
 HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch"),
+    "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray"),
 }
 
 
