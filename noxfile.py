@@ -52,12 +52,14 @@ def _run_tests(session: nox.Session) -> None:
     session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py", *heavy)
 
 
-#: Tools too heavy for the integration extra, or at odds with it (rechunker wants
-#: zarr 2): each has a session and a virtualenv of its own, ``nox -s integration-<name>``,
-#: which .ci/run runs too. torch is the CPU build (2.13.0 is the one this machine keeps).
+#: Tools too heavy for the integration extra, or at odds with it: each has a session
+#: and a virtualenv of its own, ``nox -s integration-<name>``, which .ci/run runs too.
+#: torch is the CPU build (2.13.0 is the one this machine keeps). The folders are not
+#: named after the tools: tests/integration is on sys.path, and a folder ``torch``
+#: would pass for the package where it is not installed.
 HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch"),
-    "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray"),
+    "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch_lightning"),
+    "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray_data"),
 }
 
 
