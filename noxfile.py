@@ -60,6 +60,7 @@ def _run_tests(session: nox.Session) -> None:
 HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch_lightning"),
     "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray_data"),
+    "prefect": (("prefect>=3.0",), "tests/integration/prefect_storage"),
 }
 
 
