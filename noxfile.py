@@ -61,6 +61,7 @@ HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch_lightning"),
     "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray_data"),
     "prefect": (("prefect>=3.0",), "tests/integration/prefect_storage"),
+    "airflow": (("apache-airflow>=3.0",), "tests/integration/airflow_objectstorage"),
     "rechunker": (
         ("rechunker>=0.5.2", "zarr>=2.18,<3", "dask[array]>=2025.1.0"),
         "tests/integration/rechunker_zarr2",
