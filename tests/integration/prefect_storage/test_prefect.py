@@ -20,6 +20,8 @@ import pytest
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="opendalfs-prefect-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# Its server stops at exit, after pytest closed the stream its INFO lines go to.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 if os.environ.get("CI") != "true":  # under CI its nox session must have installed it
     pytest.importorskip("prefect")
