@@ -64,6 +64,13 @@ def keyed(service: Any) -> dict[str, Any]:
     return {f"opendal+{service.scheme}": dict(service.options)}
 
 
+def load(builder: str, service: Any, data_files: Any, **options: Any) -> Any:
+    """``load_dataset`` of ``data_files`` (URLs) with the service's options keyed."""
+    return datasets.load_dataset(
+        builder, data_files=data_files, storage_options=keyed(service), **options
+    )
+
+
 def put(fs: Any, path: str, builder: str, rows: list[dict[str, Any]] = ROWS) -> None:
     frame = pd.DataFrame(rows)
     with fs.open(path, "wb") as f:
@@ -79,13 +86,8 @@ def put(fs: Any, path: str, builder: str, rows: list[dict[str, Any]] = ROWS) -> 
 @BUILDERS
 def test_load_dataset_eager(service, fs, root, tmp_path, builder):
     put(fs, f"{root}/data.{EXTENSION[builder]}", builder)
-    ds = datasets.load_dataset(
-        builder,
-        data_files=url(service, f"{root}/data.{EXTENSION[builder]}"),
-        storage_options=keyed(service),
-        cache_dir=str(tmp_path / "cache"),
-        split="train",
-    )
+    target = url(service, f"{root}/data.{EXTENSION[builder]}")
+    ds = load(builder, service, target, cache_dir=str(tmp_path / "cache"), split="train")
     assert ds.num_rows == len(ROWS)
     assert ds[7] == ROWS[7]
     assert ds.column_names == ["id", "text", "score"]
@@ -95,13 +97,8 @@ def test_load_dataset_eager(service, fs, root, tmp_path, builder):
 @BUILDERS
 def test_load_dataset_streaming(service, fs, root, builder):
     put(fs, f"{root}/data.{EXTENSION[builder]}", builder)
-    ds = datasets.load_dataset(
-        builder,
-        data_files=url(service, f"{root}/data.{EXTENSION[builder]}"),
-        storage_options=keyed(service),
-        streaming=True,
-        split="train",
-    )
+    target = url(service, f"{root}/data.{EXTENSION[builder]}")
+    ds = load(builder, service, target, streaming=True, split="train")
     assert list(ds) == ROWS
     assert [row["id"] for row in ds.filter(lambda row: row["id"] % 10 == 0)] == [0, 10, 20]
 
@@ -116,14 +113,10 @@ def test_load_dataset_of_globs_and_splits(service, fs, root, tmp_path):
         "train": url(service, f"{root}/train/*.jsonl"),
         "test": url(service, f"{root}/test/*.jsonl"),
     }
-    dd = datasets.load_dataset(
-        "json", data_files=data_files, storage_options=keyed(service), cache_dir=str(tmp_path)
-    )
+    dd = load("json", service, data_files, cache_dir=str(tmp_path))
     assert {name: split.num_rows for name, split in dd.items()} == {"train": 25, "test": 5}
     assert sorted(dd["train"]["id"]) == list(range(25))
-    streamed = datasets.load_dataset(
-        "json", data_files=data_files, storage_options=keyed(service), streaming=True
-    )
+    streamed = load("json", service, data_files, streaming=True)
     assert sorted(row["id"] for row in streamed["train"]) == list(range(25))
 
 
@@ -159,34 +152,18 @@ def test_eager_load_in_offline_mode_fails_loudly(service, fs, root, tmp_path, mo
     URL that is not a local path, opendal+ ones included; streaming still works."""
     put(fs, f"{root}/data.jsonl", "json")
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    target = url(service, f"{root}/data.jsonl")
     with pytest.raises(ConnectionError, match="Offline mode is enabled"):
-        datasets.load_dataset(
-            "json",
-            data_files=url(service, f"{root}/data.jsonl"),
-            storage_options=keyed(service),
-            cache_dir=str(tmp_path),
-            split="train",
-        )
-    streamed = datasets.load_dataset(
-        "json",
-        data_files=url(service, f"{root}/data.jsonl"),
-        storage_options=keyed(service),
-        streaming=True,
-        split="train",
-    )
+        load("json", service, target, cache_dir=str(tmp_path), split="train")
+    streamed = load("json", service, target, streaming=True, split="train")
     assert len(list(streamed)) == len(ROWS)
 
 
 @SERVICES
 def test_a_missing_file(service, root, tmp_path):
+    target = url(service, f"{root}/missing.jsonl")
     with pytest.raises(FileNotFoundError):
-        datasets.load_dataset(
-            "json",
-            data_files=url(service, f"{root}/missing.jsonl"),
-            storage_options=keyed(service),
-            cache_dir=str(tmp_path),
-            split="train",
-        )
+        load("json", service, target, cache_dir=str(tmp_path), split="train")
 
 
 def test_docs_snippet_runs(run_doc_snippets):
