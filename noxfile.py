@@ -54,9 +54,11 @@ def _run_tests(session: nox.Session) -> None:
 
 #: Tools too heavy for the integration extra, or at odds with it: each has a session
 #: and a virtualenv of its own, ``nox -s integration-<name>``, which .ci/run runs too.
-#: torch is the CPU build (2.13.0 is the one this machine keeps). The folders are not
+#: torch is the CPU build that this machine keeps, 2.13.0 for Python 3.11: the session
+#: runs on 3.11 only, since elsewhere pip would fetch a CUDA build. The folders are not
 #: named after the tools: tests/integration is on sys.path, and a folder ``torch``
 #: would pass for the package where it is not installed.
+TORCH_PYTHON = "3.11"
 HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch_lightning"),
     "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray_data"),
@@ -77,7 +79,7 @@ def _integration(name: str) -> None:
         session.run("pytest", folder, *session.posargs)
 
     run.__doc__ = f"Run {folder} in a virtualenv with {', '.join(requirements)}."
-    nox.session(name=f"integration-{name}")(run)
+    nox.session(name=f"integration-{name}", python=TORCH_PYTHON if name == "torch" else None)(run)
 
 
 for _name in HEAVY_INTEGRATIONS:
