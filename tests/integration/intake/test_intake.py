@@ -61,8 +61,9 @@ def test_yaml_catalog_by_url(service, fs, root):
     assert sorted(cat) == ["weather", "weather_raw"]
     assert cat.weather.description == "one day of weather"
     # CATALOG_DIR is the catalog's URL: on S3 with its bucket.
-    entry = cat.weather(storage_options=service.options)
-    assert entry.data.url == url(service, f"{root}/cat/data/weather.csv")
+    assert cat.weather.data.url == url(service, f"{root}/cat/data/weather.csv")
+    pd.testing.assert_frame_equal(cat.weather.read(), FRAME)  # the catalog's options
+    entry = cat.weather(storage_options=service.options)  # or the entry's own
     pd.testing.assert_frame_equal(entry.read(), FRAME)
     raw = cat.weather_raw(storage_options=service.options).read()
     assert "".join(raw).encode() == CSV
