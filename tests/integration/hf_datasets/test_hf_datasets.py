@@ -159,6 +159,21 @@ def test_eager_load_in_offline_mode_fails_loudly(service, fs, root, tmp_path, mo
     assert len(list(streamed)) == len(ROWS)
 
 
+@pytest.mark.parametrize("service", ["fs"], indirect=True)
+def test_unkeyed_options_lose_the_root(service, fs, root, tmp_path):
+    """Unkeyed, datasets drops options named like an fsspec protocol: fs' ``root`` is
+    one, so the file is looked for under ``/`` and not found (as the docs warn)."""
+    put(fs, f"{root}/data.jsonl", "json")
+    with pytest.raises(FileNotFoundError):
+        datasets.load_dataset(
+            "json",
+            data_files=url(service, f"{root}/data.jsonl"),
+            storage_options=dict(service.options),
+            cache_dir=str(tmp_path),
+            split="train",
+        )
+
+
 @SERVICES
 def test_a_missing_file(service, root, tmp_path):
     target = url(service, f"{root}/missing.jsonl")
