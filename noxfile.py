@@ -48,7 +48,42 @@ def _run_tests(session: nox.Session) -> None:
     # exhausted by operators that were never dropped; the operator cache is now
     # bounded, and every OpenDAL call has an asyncio-side deadline.)
     session.run("pytest", "tests/test_service_matrix.py")
-    session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py")
+    heavy = [f"--ignore={folder}" for _, folder in HEAVY_INTEGRATIONS.values()]
+    session.run("pytest", "tests", "--ignore=tests/test_service_matrix.py", *heavy)
+
+
+#: Tools too heavy for the integration extra, or at odds with it: each has a session
+#: and a virtualenv of its own, ``nox -s integration-<name>``, which .ci/run runs too.
+#: torch is the CPU build that this machine keeps, 2.13.0 for Python 3.11: the session
+#: runs on 3.11 only, since elsewhere pip would fetch a CUDA build. The folders are not
+#: named after the tools: tests/integration is on sys.path, and a folder ``torch``
+#: would pass for the package where it is not installed.
+TORCH_PYTHON = "3.11"
+HEAVY_INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "torch": (("torch==2.13.0", "lightning>=2.5"), "tests/integration/torch_lightning"),
+    "ray": (("ray[data]>=2.40", "pandas>=2.2.3", "pyarrow>=18.1"), "tests/integration/ray_data"),
+    "prefect": (("prefect>=3.0",), "tests/integration/prefect_storage"),
+    "airflow": (("apache-airflow>=3.0",), "tests/integration/airflow_objectstorage"),
+    "rechunker": (
+        ("rechunker>=0.5.2", "zarr>=2.18,<3", "dask[array]>=2025.1.0"),
+        "tests/integration/rechunker_zarr2",
+    ),
+}
+
+
+def _integration(name: str) -> None:
+    requirements, folder = HEAVY_INTEGRATIONS[name]
+
+    def run(session: nox.Session) -> None:
+        session.install("-e", ".[test,servers]", *requirements)
+        session.run("pytest", folder, *session.posargs)
+
+    run.__doc__ = f"Run {folder} in a virtualenv with {', '.join(requirements)}."
+    nox.session(name=f"integration-{name}", python=TORCH_PYTHON if name == "torch" else None)(run)
+
+
+for _name in HEAVY_INTEGRATIONS:
+    _integration(_name)
 
 
 @nox.session

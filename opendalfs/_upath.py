@@ -18,10 +18,12 @@ filesystem, with the names opendalfs uses (``bucket/key`` for object stores).
 On services with a container (s3, gcs, azblob …) the container is the root, as
 for universal-pathlib's own S3, GCS and Azure paths: ``drive`` is the bucket,
 ``anchor`` is ``"bucket/"``, ``parents`` end at it, and a target given to
-``rename`` without a protocol (``"bucket/new"``) is absolute. Elsewhere names are
-absolute from the service's root, so a target without a protocol is a full name
-too (``"dir/new"``): fsspec filesystems have no working directory to resolve it
-against.
+``rename`` without a protocol is absolute when it starts with the bucket
+(``"bucket/new"``). Elsewhere names are absolute from the service's root, and a
+``rename`` target is absolute when it starts with ``/`` (``"/dir/new"``), as for
+upath's ``MemoryPath``. A relative target (``"new"``), or ``absolute()`` of a
+relative path, needs a working directory, which fsspec filesystems do not have:
+universal-pathlib raises ``UnsupportedOperation``, as for its own paths.
 
 This module imports universal-pathlib; only its entry points load it.
 """
@@ -126,9 +128,21 @@ class OpendalPath(UPath):
         return text
 
     def rename(self, target: Any, **kwargs: Any) -> Any:
-        """Rename to ``target``; a target without a protocol is a full name (no cwd)."""
-        if isinstance(target, str) and not get_upath_protocol(target):
-            target = self.with_segments(target)
+        """Rename to ``target``, taken as universal-pathlib's own paths take it.
+
+        A target with the protocol is absolute, and so is one that starts at the
+        anchor: ``"bucket/"`` on container services (as for upath's ``S3Path``),
+        ``"/"`` elsewhere (as for its ``MemoryPath``). Any other target is relative
+        to a working directory, which fsspec filesystems do not have, so
+        universal-pathlib raises ``UnsupportedOperation`` for it.
+        """
+        if (
+            self.protocol not in CONTAINER_PROTOCOLS
+            and isinstance(target, str)
+            and target.startswith("/")
+            and not get_upath_protocol(target)
+        ):
+            target = self.with_segments(target)  # upath's anchor here is "", not "/"
         return super().rename(target, **kwargs)
 
 

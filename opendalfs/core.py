@@ -125,7 +125,7 @@ max_paths, skip_instance_cache
     like fsspec's ``memory://``: one store per process.
     """
 
-    protocol: str | tuple[str, ...] = ("opendal",)
+    protocol: str = "opendal"
     #: The blocking twins are made once for the class by ``_sync.mirror``.
     mirror_sync_methods = False
     root_marker = ""
@@ -172,7 +172,7 @@ max_paths, skip_instance_cache
             max_paths=max_paths,
         )
         self.scheme = scheme = settings.scheme
-        self.protocol = (f"opendal+{scheme}",)
+        self.protocol = f"opendal+{scheme}"
         if fixed is None:  # the generic class: strip this instance's plain scheme too
             self._strip_protocol = functools.partial(_strip, scheme=scheme)  # type: ignore[method-assign]
         self.service_config = service_config(scheme)

@@ -29,7 +29,7 @@ def register(scheme: str, protocol: str | None = None, *, clobber: bool = True) 
     if cls is None:
         name = "".join(part.title() for part in scheme.split("-")) + "FileSystem"
         cls = type(name, (OpendalFileSystem,), {"scheme": scheme, "__module__": __name__})
-        cls.protocol = (f"opendal+{scheme}",)
+        cls.protocol = f"opendal+{scheme}"
         setattr(sys.modules[__name__], name, cls)
         SERVICE_CLASSES[scheme] = cls
     fsspec.register_implementation(protocol or f"opendal+{scheme}", cls, clobber=clobber)
@@ -43,329 +43,329 @@ class AliyunDriveFileSystem(OpendalFileSystem):
     """OpenDAL's ``aliyun-drive`` service as ``opendal+aliyun-drive://``."""
 
     scheme = "aliyun-drive"
-    protocol = ("opendal+aliyun-drive",)
+    protocol = "opendal+aliyun-drive"
 
 
 class AlluxioFileSystem(OpendalFileSystem):
     """OpenDAL's ``alluxio`` service as ``opendal+alluxio://``."""
 
     scheme = "alluxio"
-    protocol = ("opendal+alluxio",)
+    protocol = "opendal+alluxio"
 
 
 class AzblobFileSystem(OpendalFileSystem):
     """OpenDAL's ``azblob`` service as ``opendal+azblob://``."""
 
     scheme = "azblob"
-    protocol = ("opendal+azblob",)
+    protocol = "opendal+azblob"
 
 
 class AzdlsFileSystem(OpendalFileSystem):
     """OpenDAL's ``azdls`` service as ``opendal+azdls://``."""
 
     scheme = "azdls"
-    protocol = ("opendal+azdls",)
+    protocol = "opendal+azdls"
 
 
 class AzfileFileSystem(OpendalFileSystem):
     """OpenDAL's ``azfile`` service as ``opendal+azfile://``."""
 
     scheme = "azfile"
-    protocol = ("opendal+azfile",)
+    protocol = "opendal+azfile"
 
 
 class B2FileSystem(OpendalFileSystem):
     """OpenDAL's ``b2`` service as ``opendal+b2://``."""
 
     scheme = "b2"
-    protocol = ("opendal+b2",)
+    protocol = "opendal+b2"
 
 
 class CacacheFileSystem(OpendalFileSystem):
     """OpenDAL's ``cacache`` service as ``opendal+cacache://``."""
 
     scheme = "cacache"
-    protocol = ("opendal+cacache",)
+    protocol = "opendal+cacache"
 
 
 class CosFileSystem(OpendalFileSystem):
     """OpenDAL's ``cos`` service as ``opendal+cos://``."""
 
     scheme = "cos"
-    protocol = ("opendal+cos",)
+    protocol = "opendal+cos"
 
 
 class DashmapFileSystem(OpendalFileSystem):
     """OpenDAL's ``dashmap`` service as ``opendal+dashmap://``."""
 
     scheme = "dashmap"
-    protocol = ("opendal+dashmap",)
+    protocol = "opendal+dashmap"
 
 
 class DropboxFileSystem(OpendalFileSystem):
     """OpenDAL's ``dropbox`` service as ``opendal+dropbox://``."""
 
     scheme = "dropbox"
-    protocol = ("opendal+dropbox",)
+    protocol = "opendal+dropbox"
 
 
 class FsFileSystem(OpendalFileSystem):
     """OpenDAL's ``fs`` service as ``opendal+fs://``."""
 
     scheme = "fs"
-    protocol = ("opendal+fs",)
+    protocol = "opendal+fs"
 
 
 class FtpFileSystem(OpendalFileSystem):
     """OpenDAL's ``ftp`` service as ``opendal+ftp://``."""
 
     scheme = "ftp"
-    protocol = ("opendal+ftp",)
+    protocol = "opendal+ftp"
 
 
 class GcsFileSystem(OpendalFileSystem):
     """OpenDAL's ``gcs`` service as ``opendal+gcs://``."""
 
     scheme = "gcs"
-    protocol = ("opendal+gcs",)
+    protocol = "opendal+gcs"
 
 
 class GcsGrpcFileSystem(OpendalFileSystem):
     """OpenDAL's ``gcs-grpc`` service as ``opendal+gcs-grpc://``."""
 
     scheme = "gcs-grpc"
-    protocol = ("opendal+gcs-grpc",)
+    protocol = "opendal+gcs-grpc"
 
 
 class GdriveFileSystem(OpendalFileSystem):
     """OpenDAL's ``gdrive`` service as ``opendal+gdrive://``."""
 
     scheme = "gdrive"
-    protocol = ("opendal+gdrive",)
+    protocol = "opendal+gdrive"
 
 
 class GhacFileSystem(OpendalFileSystem):
     """OpenDAL's ``ghac`` service as ``opendal+ghac://``."""
 
     scheme = "ghac"
-    protocol = ("opendal+ghac",)
+    protocol = "opendal+ghac"
 
 
 class GridfsFileSystem(OpendalFileSystem):
     """OpenDAL's ``gridfs`` service as ``opendal+gridfs://``."""
 
     scheme = "gridfs"
-    protocol = ("opendal+gridfs",)
+    protocol = "opendal+gridfs"
 
 
 class HdfsNativeFileSystem(OpendalFileSystem):
     """OpenDAL's ``hdfs-native`` service as ``opendal+hdfs-native://``."""
 
     scheme = "hdfs-native"
-    protocol = ("opendal+hdfs-native",)
+    protocol = "opendal+hdfs-native"
 
 
 class HfFileSystem(OpendalFileSystem):
     """OpenDAL's ``hf`` service as ``opendal+hf://``."""
 
     scheme = "hf"
-    protocol = ("opendal+hf",)
+    protocol = "opendal+hf"
 
 
 class HttpFileSystem(OpendalFileSystem):
     """OpenDAL's ``http`` service as ``opendal+http://``."""
 
     scheme = "http"
-    protocol = ("opendal+http",)
+    protocol = "opendal+http"
 
 
 class IpfsFileSystem(OpendalFileSystem):
     """OpenDAL's ``ipfs`` service as ``opendal+ipfs://``."""
 
     scheme = "ipfs"
-    protocol = ("opendal+ipfs",)
+    protocol = "opendal+ipfs"
 
 
 class IpmfsFileSystem(OpendalFileSystem):
     """OpenDAL's ``ipmfs`` service as ``opendal+ipmfs://``."""
 
     scheme = "ipmfs"
-    protocol = ("opendal+ipmfs",)
+    protocol = "opendal+ipmfs"
 
 
 class KoofrFileSystem(OpendalFileSystem):
     """OpenDAL's ``koofr`` service as ``opendal+koofr://``."""
 
     scheme = "koofr"
-    protocol = ("opendal+koofr",)
+    protocol = "opendal+koofr"
 
 
 class MemcachedFileSystem(OpendalFileSystem):
     """OpenDAL's ``memcached`` service as ``opendal+memcached://``."""
 
     scheme = "memcached"
-    protocol = ("opendal+memcached",)
+    protocol = "opendal+memcached"
 
 
 class MemoryFileSystem(OpendalFileSystem):
     """OpenDAL's ``memory`` service as ``opendal+memory://``."""
 
     scheme = "memory"
-    protocol = ("opendal+memory",)
+    protocol = "opendal+memory"
 
 
 class MiniMokaFileSystem(OpendalFileSystem):
     """OpenDAL's ``mini-moka`` service as ``opendal+mini-moka://``."""
 
     scheme = "mini-moka"
-    protocol = ("opendal+mini-moka",)
+    protocol = "opendal+mini-moka"
 
 
 class MokaFileSystem(OpendalFileSystem):
     """OpenDAL's ``moka`` service as ``opendal+moka://``."""
 
     scheme = "moka"
-    protocol = ("opendal+moka",)
+    protocol = "opendal+moka"
 
 
 class MongodbFileSystem(OpendalFileSystem):
     """OpenDAL's ``mongodb`` service as ``opendal+mongodb://``."""
 
     scheme = "mongodb"
-    protocol = ("opendal+mongodb",)
+    protocol = "opendal+mongodb"
 
 
 class MysqlFileSystem(OpendalFileSystem):
     """OpenDAL's ``mysql`` service as ``opendal+mysql://``."""
 
     scheme = "mysql"
-    protocol = ("opendal+mysql",)
+    protocol = "opendal+mysql"
 
 
 class ObsFileSystem(OpendalFileSystem):
     """OpenDAL's ``obs`` service as ``opendal+obs://``."""
 
     scheme = "obs"
-    protocol = ("opendal+obs",)
+    protocol = "opendal+obs"
 
 
 class OnedriveFileSystem(OpendalFileSystem):
     """OpenDAL's ``onedrive`` service as ``opendal+onedrive://``."""
 
     scheme = "onedrive"
-    protocol = ("opendal+onedrive",)
+    protocol = "opendal+onedrive"
 
 
 class OssFileSystem(OpendalFileSystem):
     """OpenDAL's ``oss`` service as ``opendal+oss://``."""
 
     scheme = "oss"
-    protocol = ("opendal+oss",)
+    protocol = "opendal+oss"
 
 
 class PersyFileSystem(OpendalFileSystem):
     """OpenDAL's ``persy`` service as ``opendal+persy://``."""
 
     scheme = "persy"
-    protocol = ("opendal+persy",)
+    protocol = "opendal+persy"
 
 
 class PostgresqlFileSystem(OpendalFileSystem):
     """OpenDAL's ``postgresql`` service as ``opendal+postgresql://``."""
 
     scheme = "postgresql"
-    protocol = ("opendal+postgresql",)
+    protocol = "opendal+postgresql"
 
 
 class RedbFileSystem(OpendalFileSystem):
     """OpenDAL's ``redb`` service as ``opendal+redb://``."""
 
     scheme = "redb"
-    protocol = ("opendal+redb",)
+    protocol = "opendal+redb"
 
 
 class RedisFileSystem(OpendalFileSystem):
     """OpenDAL's ``redis`` service as ``opendal+redis://``."""
 
     scheme = "redis"
-    protocol = ("opendal+redis",)
+    protocol = "opendal+redis"
 
 
 class S3FileSystem(OpendalFileSystem):
     """OpenDAL's ``s3`` service as ``opendal+s3://``."""
 
     scheme = "s3"
-    protocol = ("opendal+s3",)
+    protocol = "opendal+s3"
 
 
 class SeafileFileSystem(OpendalFileSystem):
     """OpenDAL's ``seafile`` service as ``opendal+seafile://``."""
 
     scheme = "seafile"
-    protocol = ("opendal+seafile",)
+    protocol = "opendal+seafile"
 
 
 class SledFileSystem(OpendalFileSystem):
     """OpenDAL's ``sled`` service as ``opendal+sled://``."""
 
     scheme = "sled"
-    protocol = ("opendal+sled",)
+    protocol = "opendal+sled"
 
 
 class SqliteFileSystem(OpendalFileSystem):
     """OpenDAL's ``sqlite`` service as ``opendal+sqlite://``."""
 
     scheme = "sqlite"
-    protocol = ("opendal+sqlite",)
+    protocol = "opendal+sqlite"
 
 
 class SwiftFileSystem(OpendalFileSystem):
     """OpenDAL's ``swift`` service as ``opendal+swift://``."""
 
     scheme = "swift"
-    protocol = ("opendal+swift",)
+    protocol = "opendal+swift"
 
 
 class TosFileSystem(OpendalFileSystem):
     """OpenDAL's ``tos`` service as ``opendal+tos://``."""
 
     scheme = "tos"
-    protocol = ("opendal+tos",)
+    protocol = "opendal+tos"
 
 
 class UpyunFileSystem(OpendalFileSystem):
     """OpenDAL's ``upyun`` service as ``opendal+upyun://``."""
 
     scheme = "upyun"
-    protocol = ("opendal+upyun",)
+    protocol = "opendal+upyun"
 
 
 class VercelArtifactsFileSystem(OpendalFileSystem):
     """OpenDAL's ``vercel-artifacts`` service as ``opendal+vercel-artifacts://``."""
 
     scheme = "vercel-artifacts"
-    protocol = ("opendal+vercel-artifacts",)
+    protocol = "opendal+vercel-artifacts"
 
 
 class WebdavFileSystem(OpendalFileSystem):
     """OpenDAL's ``webdav`` service as ``opendal+webdav://``."""
 
     scheme = "webdav"
-    protocol = ("opendal+webdav",)
+    protocol = "opendal+webdav"
 
 
 class WebhdfsFileSystem(OpendalFileSystem):
     """OpenDAL's ``webhdfs`` service as ``opendal+webhdfs://``."""
 
     scheme = "webhdfs"
-    protocol = ("opendal+webhdfs",)
+    protocol = "opendal+webhdfs"
 
 
 class YandexDiskFileSystem(OpendalFileSystem):
     """OpenDAL's ``yandex-disk`` service as ``opendal+yandex-disk://``."""
 
     scheme = "yandex-disk"
-    protocol = ("opendal+yandex-disk",)
+    protocol = "opendal+yandex-disk"
 
 
 SERVICE_CLASSES: dict[str, type[OpendalFileSystem]] = {

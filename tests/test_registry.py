@@ -99,7 +99,7 @@ def test_class_scheme_and_protocol(scheme):
     cls = SERVICE_CLASSES[scheme]
     assert issubclass(cls, OpendalFileSystem)
     assert cls.scheme == scheme
-    assert cls.protocol == (f"opendal+{scheme}",)
+    assert cls.protocol == f"opendal+{scheme}"
 
 
 @pytest.mark.parametrize("scheme", schemes())
@@ -189,10 +189,7 @@ def test_register_unknown_scheme_names_it():
     assert "opendal+nope" not in fsspec.available_protocols()
 
 
-# -- per-service instances pickle --------------------------------------------------------
-
-
-#: The generic class given a scheme, and the scheme's own class: both must pickle.
+#: The generic class given a scheme, and the scheme's own class.
 BY_CLASS = pytest.mark.parametrize("generic", [True, False], ids=["generic", "per-service"])
 
 
@@ -200,6 +197,48 @@ def instance(scheme: str, generic: bool, **options: str) -> OpendalFileSystem:
     if generic:
         return OpendalFileSystem(scheme, **options)
     return SERVICE_CLASSES[scheme](**options)
+
+
+# -- the protocol is one string ----------------------------------------------------------
+
+
+@BY_CLASS
+def test_an_instance_protocol_is_one_string(generic):
+    """Tools use ``fs.protocol`` as a key or a name, so it is a string, not a tuple.
+
+    Hugging Face ``datasets`` passes ``storage_options={fs.protocol: ...}``, and
+    universal-pathlib and Airflow take ``protocol=fs.protocol``; a tuple fails there
+    with "keywords must be strings" or "Unsupported filesystem: ('opendal+memory',)".
+    """
+    fs = instance("memory", generic)
+    assert fs.protocol == "opendal+memory"
+    assert type(fs).protocol == ("opendal" if generic else "opendal+memory")
+    fs.pipe_file("protocol-test/a.txt", b"keyed")
+    try:
+        assert fs.unstrip_protocol("protocol-test/a.txt") == "opendal+memory://protocol-test/a.txt"
+        url = fs.unstrip_protocol("protocol-test/a.txt")
+        assert fs.unstrip_protocol(url) == url
+        assert fs._strip_protocol(url) == "protocol-test/a.txt"
+        # Options keyed by the protocol, as datasets' url_to_fs route passes them.
+        found, path = fsspec.core.url_to_fs(url, **{fs.protocol: {}})
+        assert (type(found), path) == (SERVICE_CLASSES["memory"], "protocol-test/a.txt")
+        with fsspec.open(url, **{fs.protocol: {}}) as f:
+            assert f.read() == b"keyed"
+        assert fsspec.get_filesystem_class(fs.protocol) is SERVICE_CLASSES["memory"]
+        assert pickle.loads(pickle.dumps(fs)).protocol == "opendal+memory"
+    finally:
+        fs.rm("protocol-test", recursive=True)
+
+
+def test_the_protocol_names_the_filesystem_in_json():
+    """fsspec's to_json/from_json write and read ``protocol`` as a name."""
+    fs = SERVICE_CLASSES["memory"]()
+    back = fsspec.AbstractFileSystem.from_json(fs.to_json())
+    assert type(back) is SERVICE_CLASSES["memory"]
+    assert back.protocol == "opendal+memory"
+
+
+# -- per-service instances pickle --------------------------------------------------------
 
 
 @BY_CLASS

@@ -35,7 +35,7 @@ def registry_block() -> str:
             f'    """OpenDAL\'s ``{scheme}`` service as ``opendal+{scheme}://``."""',
             "",
             f'    scheme = "{scheme}"',
-            f'    protocol = ("opendal+{scheme}",)',
+            f'    protocol = "opendal+{scheme}"',
         ]
     lines += ["", "", "SERVICE_CLASSES: dict[str, type[OpendalFileSystem]] = {"]
     lines += [f'    "{scheme}": {cls},' for cls, scheme in services()]

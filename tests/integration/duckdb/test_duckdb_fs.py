@@ -2,7 +2,7 @@
 
 DuckDB takes one entry style: a filesystem instance registered on a connection
 (``con.register_filesystem(fs)``, or ``duckdb.register_filesystem`` for the
-default connection). It serves the instance's first protocol, ``opendal+<service>``,
+default connection). It serves the instance's protocol, ``opendal+<service>``,
 so queries name files by URL: ``read_csv('opendal+s3://bucket/key.csv')``.
 Reading (CSV, JSON, Parquet), globbing and ``COPY … TO`` a URL (CSV, JSON,
 Parquet, partitioned Parquet) all work, with one exception: DuckDB's Parquet
@@ -73,7 +73,7 @@ def put(fs: Any, path: str, frame: Any, fmt: str) -> None:
 
 @SERVICES
 def test_registered_under_the_protocol(service, fs, con):
-    assert fs.protocol == (f"opendal+{service.scheme}",)
+    assert fs.protocol == f"opendal+{service.scheme}"
     assert f"opendal+{service.scheme}" in con.list_filesystems()
 
 
@@ -96,6 +96,43 @@ def test_read_csv_of_a_glob(service, fs, root, con, frame):
     assert got == as_rows(frame)
     files = con.sql(f"select file from glob('{pattern}') order by file").fetchall()
     assert files == [(url(service, f"{root}/parts/{n}.csv"),) for n in ("a", "b")]
+
+
+#: Patterns DuckDB hands to ``fs.glob``, and the files (under ``root``) each finds.
+GLOBS = {
+    "**/*.csv": ["a/b/c/z.csv", "a/b/y.csv", "a/x.csv", "top.csv"],
+    "a/**/*.csv": ["a/b/c/z.csv", "a/b/y.csv", "a/x.csv"],
+    "*/*.csv": ["a/x.csv"],
+    "a/*/*/*.csv": ["a/b/c/z.csv"],
+    "a/b/?.csv": ["a/b/y.csv"],
+    "[at]*.csv": ["top.csv"],
+}
+
+
+@SERVICES
+@pytest.mark.parametrize("pattern", list(GLOBS))
+def test_glob_patterns_name_full_urls(service, fs, root, con, pattern):
+    """DuckDB globs through ``fs.glob`` and names each match by ``fs.unstrip_protocol``:
+    on S3 the URL keeps its bucket (``opendal+s3://bucket/key``), so it reads back."""
+    for name in ("a/x.csv", "a/b/y.csv", "a/b/c/z.csv", "top.csv", "a/notes.txt"):
+        fs.pipe_file(f"{root}/{name}", f"v\n{len(name)}\n".encode())
+    files = con.sql(f"select file from glob('{url(service, f'{root}/{pattern}')}') order by 1")
+    expected = [url(service, f"{root}/{name}") for name in GLOBS[pattern]]
+    assert [file for (file,) in files.fetchall()] == expected
+    assert expected == sorted(fs.unstrip_protocol(n) for n in fs.glob(f"{root}/{pattern}"))
+    total = con.sql(f"select sum(v) from read_csv('{url(service, f'{root}/{pattern}')}')")
+    assert total.fetchall() == [(sum(len(name) for name in GLOBS[pattern]),)]
+
+
+@pytest.mark.parametrize("service", ["s3"], indirect=True)
+def test_glob_from_the_top_of_a_bucket(service, fs, root, con, frame):
+    """A pattern right under the bucket: the matches keep ``bucket/`` in their URLs."""
+    put(fs, f"{root}/data.csv", frame, "csv")
+    top = root.split("/")[1]
+    pattern = f"opendal+s3://{service.container}/{top[:-3]}*/*.csv"
+    files = con.sql(f"select file from glob('{pattern}')").fetchall()
+    assert files == [(f"opendal+s3://{root}/data.csv",)]
+    assert con.sql(f"select count(*) from read_csv('{pattern}')").fetchall() == [(len(frame),)]
 
 
 @WITH_MTIME

@@ -168,6 +168,14 @@ def test_streams_and_file_operations(fs, root):
     assert not fs.exists(f"{root}/s")
 
 
+@SERVICES
+def test_the_handler_names_the_protocol(service, fs):
+    """FSSpecHandler names a wrapped filesystem after its protocol, a string."""
+    assert pafs.PyFileSystem(pafs.FSSpecHandler(fs)).type_name == (
+        f"py::fsspec+opendal+{service.scheme}"
+    )
+
+
 def test_docs_snippet_runs(run_doc_snippets):
     """docs/integrations/pyarrow.md: its code runs as shown."""
     run_doc_snippets(DOC)

@@ -22,6 +22,7 @@ if os.environ.get("CI") != "true":  # under CI the integration extra must be ins
     pytest.importorskip("upath")
 
 from upath import UPath
+from upath.core import UnsupportedOperation
 from upath.registry import get_upath_class
 
 from opendalfs import OpendalFileSystem
@@ -205,6 +206,17 @@ def test_filesystem_and_upath_agree(service, root, fs):
     assert UPath(fs.unstrip_protocol(f"{root}/from-fs.txt"), **service.options).read_text() == "f"
 
 
+@on_services
+def test_a_path_from_the_filesystem_protocol(service, root, fs):
+    """``UPath(path, protocol=fs.protocol, **fs.storage_options)``: the idiom of tools
+    that hold a filesystem and want a path on it (the protocol is one string)."""
+    fs.pipe(f"{root}/by-protocol.txt", b"p")
+    path = UPath(f"{root}/by-protocol.txt", protocol=fs.protocol, **fs.storage_options)
+    assert type(path).__name__ == "OpendalPath"
+    assert str(path) == f"opendal+{service.scheme}://{root}/by-protocol.txt"
+    assert path.read_text() == "p"
+
+
 # -- protocols universal-pathlib cannot parse ------------------------------------------
 
 
@@ -260,10 +272,12 @@ def test_the_container_is_the_root(service, root):
 
 @on_services
 def test_rename_takes_a_target_without_a_protocol(service, root):
-    """``rename("bucket/b")`` is absolute, as for upath's S3Path; no cwd() is asked for."""
+    """From the anchor, as for upath's own paths: ``rename("bucket/b")`` on S3 (S3Path),
+    ``rename("/dir/b")`` elsewhere (MemoryPath)."""
     source = upath(service, f"{root}/a.txt")
     source.write_text("moved")
-    target = source.rename(f"{root}/b.txt")
+    absolute = f"{root}/b.txt" if service.container else f"/{root}/b.txt"
+    target = source.rename(absolute)
     assert target == upath(service, f"{root}/b.txt")
     assert target.read_text() == "moved"
     assert not source.exists()
@@ -272,6 +286,57 @@ def test_rename_takes_a_target_without_a_protocol(service, root):
     assert again.rename(f"opendal+{service.scheme}://{root}/d.txt").read_text() == "moved"
     with pytest.raises(ValueError, match="protocol"):
         again.rename(f"opendal+nosuch://{root}/x")
+
+
+def relative_targets(service: Any, root: str) -> list[str]:
+    """Targets that name no anchor: relative to a working directory fsspec lacks."""
+    targets = ["b.txt", "./b.txt", "sub/b.txt"]
+    if not service.container:
+        targets.append(f"{root}/b.txt")  # memory's MemoryPath wants "/" first as well
+    return targets
+
+
+@on_services
+def test_a_relative_rename_target_needs_a_working_directory(service, root):
+    """upath's MemoryPath and S3Path raise UnsupportedOperation (``cwd()``) for a
+    relative target; so does OpendalPath, and the file stays where it was."""
+    source = upath(service, f"{root}/a.txt")
+    source.write_text("stays")
+    for target in relative_targets(service, root):
+        with pytest.raises(UnsupportedOperation, match=r"cwd\(\) is unsupported"):
+            source.rename(target)
+    assert source.read_text() == "stays"
+    assert sorted(p.name for p in upath(service, root).iterdir()) == ["a.txt"]
+
+
+def test_upaths_own_memory_path_takes_targets_the_same_way():
+    """The behaviour matched above, on the installed universal-pathlib's MemoryPath."""
+    source = UPath("memory:///upath-rename/a.txt")
+    source.write_text("m")
+    for target in ("b.txt", "./b.txt", "upath-rename/b.txt"):
+        with pytest.raises(UnsupportedOperation, match=r"cwd\(\) is unsupported"):
+            source.rename(target)
+    moved = source.rename("/upath-rename/b.txt")
+    assert moved.read_text() == "m"
+    moved.fs.rm("/upath-rename", recursive=True)
+
+
+@on_services
+def test_absolute(service, root):
+    """An absolute path is its own ``absolute()``; a relative one needs ``cwd()``."""
+    path = upath(service, f"{root}/a/b.txt")
+    assert path.is_absolute()
+    assert path.absolute() == path
+    relative = path.relative_to(upath(service, root))
+    assert not relative.is_absolute()
+    with pytest.raises(UnsupportedOperation, match=r"cwd\(\) is unsupported"):
+        relative.absolute()
+    with pytest.raises(UnsupportedOperation, match=r"cwd\(\) is unsupported"):
+        type(path).cwd()
+    memory = UPath("memory:///upath-absolute/a/b.txt")  # upath's own, for comparison
+    assert memory.absolute() == memory
+    with pytest.raises(UnsupportedOperation, match=r"cwd\(\) is unsupported"):
+        memory.relative_to(UPath("memory:///upath-absolute")).absolute()
 
 
 @on_services

@@ -18,6 +18,7 @@ if os.environ.get("CI") != "true":  # under CI the integration extra must be ins
     pytest.importorskip("zarr", minversion="3")
     pytest.importorskip("xarray")
 
+import fsspec
 import numpy as np
 import xarray as xr
 from zarr.storage import FsspecStore
@@ -69,6 +70,44 @@ def test_to_zarr_appends_along_a_dimension(service, root):
 
     with xr.open_zarr(FsspecStore.from_url(target, storage_options=service.options)) as back:
         xr.testing.assert_identical(back.load(), ds)
+
+
+@on_services
+def test_to_zarr_and_open_zarr_through_a_mapper(service, root):
+    """The mapper route: ``fsspec.get_mapper(url, **options)``, which zarr 3 turns
+    into an asynchronous ``FsspecStore`` itself."""
+    ds = dataset()
+    target = url(service, f"{root}/mapper.zarr")
+    ds.to_zarr(fsspec.get_mapper(target, **service.options), mode="w")
+    with xr.open_zarr(fsspec.get_mapper(target, **service.options)) as back:
+        xr.testing.assert_identical(back.load(), ds)
+    assert fsspec.filesystem(f"opendal+{service.scheme}", **service.options).exists(
+        f"{root}/mapper.zarr/zarr.json"
+    )
+
+
+@pytest.mark.parametrize("service", ["memory"], indirect=True)
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="xarray cannot tell: without storage_options, to_zarr('opendal+memory://...') "
+    "writes to ./opendal+memory:/... on the local disk, silently (" + XARRAY_PLUS_URLS + ")",
+)
+def test_to_zarr_with_a_url_and_no_options_writes_nothing_locally(
+    service, root, monkeypatch, tmp_path
+):
+    """A URL string must reach the service or fail, never land on the local disk.
+
+    With ``storage_options`` the misread URL fails loudly (zarr's TypeError, the
+    xfails above); memory needs no options, so nothing fails and xarray writes a
+    local directory named ``opendal+memory:``.
+    """
+    monkeypatch.chdir(tmp_path)
+    try:
+        dataset().to_zarr(url(service, f"{root}/nowhere.zarr"), mode="w")
+    except Exception:
+        pass  # failing loudly is fine
+    assert list(tmp_path.iterdir()) == []
 
 
 @on_services
