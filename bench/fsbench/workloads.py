@@ -538,12 +538,14 @@ WORKLOADS: dict[str, Workload] = {
             lambda z: z.transfer_count,
             writes=("transfer",),
         ),
-        _latency_row(
+        Workload(
             "open_read_small",
             _small_text("open('rb').read()", "one by one"),
             ("small",),
             open_read_small,
             lambda z: z.small_count * z.small_size,
+            light=True,
+            backends=EVERYWHERE,
         ),
         _latency_row(
             "open_write_small",
