@@ -210,7 +210,13 @@ class Transfers(Naming):
         mode: str = "overwrite",
         **kwargs: Any,
     ) -> None:
-        """Stream a local file up through one writer (in parts where the service can)."""
+        """Stream a local file up through one writer (in parts where the service can).
+
+        ``overwrite=False`` is ``mode="create"`` (``True``, the default mode), the
+        spelling some tools use (prefect's ``put_directory``).
+        """
+        if "overwrite" in kwargs:
+            mode = "overwrite" if kwargs.pop("overwrite") else "create"
         name = self._strip_protocol(rpath)
         if await asyncio.to_thread(os.path.isdir, lpath):
             await self._keep_dir(name)

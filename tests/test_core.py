@@ -688,6 +688,10 @@ def test_put_file_create_mode(fs, root, tmp_path):
     with pytest.raises(FileExistsError):
         fs.put_file(str(local), f"{root}/f", mode="create")
     assert fs.cat_file(f"{root}/f") == b"old"
+    with pytest.raises(FileExistsError):  # the spelling prefect uses
+        fs.put_file(str(local), f"{root}/f", overwrite=False)
+    fs.put_file(str(local), f"{root}/f", overwrite=True)
+    assert fs.cat_file(f"{root}/f") == b"new"
 
 
 @pytest.mark.any_service

@@ -55,12 +55,6 @@ def test_write_and_read_paths(service, fs, root):
 
 
 @SERVICES
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="prefect's put_directory calls put_file(..., overwrite=True), and opendalfs "
-    "refuses write options it does not know ('overwrite'), where s3fs drops them",
-)
 def test_put_directory(service, fs, root, tmp_path):
     (tmp_path / "src" / "sub").mkdir(parents=True)
     (tmp_path / "src" / "one.txt").write_text("1")
