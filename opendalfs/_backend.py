@@ -20,7 +20,8 @@ A backend runs in one of two modes, chosen by whoever drives the coroutine:
 A backend of an in-process service (memory, dashmap, moka …) calls its blocking
 face in both modes: nothing there can wait, so an awaited call answers in the
 event loop's own thread instead of a hop to OpenDAL's runtime and back (100-200 µs,
-most of such a call). No other service ever calls the blocking face unless the
+most of such a call). On fs the same holds for the metadata calls, one system call
+each (``INLINE_METADATA``). No other call ever goes to the blocking face unless the
 blocking driver asked for it.
 """
 
@@ -133,11 +134,21 @@ class Backend:
     # -- the choke point ---------------------------------------------------
 
     async def _call(
-        self, method: str, name: str, *args: Any, creating: bool = False, **options: Any
+        self,
+        method: str,
+        name: str,
+        *args: Any,
+        creating: bool = False,
+        metadata: bool = False,
+        **options: Any,
     ) -> Any:
-        """Run one operator method in the current mode, with errors translated for ``name``."""
+        """Run one operator method in the current mode, with errors translated for ``name``.
+
+        ``metadata`` marks a stat, a single delete, a mkdir or a rename: see
+        INLINE_METADATA.
+        """
         try:
-            if self.inline or blocking_mode():
+            if self.inline or blocking_mode() or (metadata and self.caps.inline_metadata):
                 return getattr(self.blocking_face(), method)(*args, **options)
             return await self._async_call(method, name, *args, **options)
         except _CAUGHT as exc:
@@ -163,8 +174,8 @@ class Backend:
         """OpenDAL's metadata of ``name`` (of one of its versions, given ``version``)."""
         path = self._path(name, directory)
         if version is not None:
-            return self._call("stat", name, path, version=version)
-        return self._call("stat", name, path)
+            return self._call("stat", name, path, version=version, metadata=True)
+        return self._call("stat", name, path, metadata=True)
 
     def read(self, name: str, offset: int, size: int | None, **options: Any) -> Awaitable[bytes]:
         """Bytes from ``offset``, ``size`` of them (None: to the end)."""
@@ -179,17 +190,18 @@ class Backend:
         path = self._path(name, directory)
         if recursive:
             return self._call("delete", name, path, recursive=True)
-        return self._call("delete", name, path)
+        return self._call("delete", name, path, metadata=True)
 
     def create_dir(self, name: str) -> Awaitable[None]:
-        return self._call("create_dir", name, self._path(name, True))
+        return self._call("create_dir", name, self._path(name, True), metadata=True)
 
     def copy(self, source: str, target: str) -> Awaitable[None]:
         """A server-side copy within this backend; errors name the source."""
         return self._call("copy", source, self._path(source, False), self._path(target, False))
 
     def rename(self, source: str, target: str) -> Awaitable[None]:
-        return self._call("rename", source, self._path(source, False), self._path(target, False))
+        source_path, target_path = self._path(source, False), self._path(target, False)
+        return self._call("rename", source, source_path, target_path, metadata=True)
 
     async def presign_read(self, name: str, expiration: int) -> str:
         """A presigned GET URL; async only (the blocking face cannot presign)."""

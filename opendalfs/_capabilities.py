@@ -64,6 +64,13 @@ STAT_SEES_DIRECTORIES = frozenset({"fs"})
 #: name their end) are kept there.
 SEEKING_READERS = PROCESS_LOCAL | frozenset({"fs"})
 
+#: Services whose metadata calls (a stat, a delete of one entry, a mkdir, a rename)
+#: are one local system call each: awaited, they run in the event loop's own thread,
+#: as long as a small local read, where a hop to OpenDAL's runtime and back costs
+#: 100-200 µs. Reads, writes, listings and recursive deletes, whose time grows with
+#: the data, still hop.
+INLINE_METADATA = frozenset({"fs"})
+
 #: Services whose data are on this machine (in memory, on a local disk, in a SQLite
 #: file): a call costs microseconds there, while elsewhere each request is a round trip.
 LOCAL = PROCESS_LOCAL | frozenset({"fs", "sqlite"})
@@ -159,6 +166,8 @@ class Capabilities:
     """Objects keep versions that can be stated, read and listed (S3's version IDs)."""
     remote: bool
     """Each request is a round trip over a network: see LOCAL."""
+    inline_metadata: bool
+    """Awaited metadata calls run in the loop's thread: see INLINE_METADATA."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -191,4 +200,5 @@ class Capabilities:
             in_process=scheme in PROCESS_LOCAL,
             versions=cap.stat_with_version and cap.read_with_version and cap.list_with_versions,
             remote=scheme not in LOCAL,
+            inline_metadata=scheme in INLINE_METADATA,
         )

@@ -88,6 +88,9 @@ class Service:
     #: Whether the data live in this process (nothing can wait), so even awaited calls
     #: go to the blocking operator, in the event loop's own thread.
     in_process: bool = False
+    #: Whether awaited metadata calls (stat, a single delete, mkdir, rename) run in the
+    #: event loop's thread too: each is one local system call.
+    inline_metadata: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
 
@@ -129,6 +132,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "seeking_reads": True,
     },
     "fs": {
+        "inline_metadata": True,
         "blocking_sync": True,
         "seeking_reads": True,
         "stat_sees_directories": True,

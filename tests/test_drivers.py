@@ -16,7 +16,7 @@ import sys
 import tempfile
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -266,15 +266,27 @@ def test_the_profiles_say_which_services_drive_their_sync_api_blocking(service):
     )
 
 
-class Forbidden:
-    """An operator face that fails the test on any call."""
+#: The calls that INLINE_METADATA lets an awaited call make on the blocking face.
+METADATA_CALLS = frozenset({"stat", "delete", "create_dir", "rename"})
 
-    def __init__(self, face: str) -> None:
+
+def is_metadata(name: str, kwargs: dict[str, Any]) -> bool:
+    return name in METADATA_CALLS and not kwargs.get("recursive")
+
+
+class Guarded:
+    """An operator face that fails the test on any call ``allows`` refuses."""
+
+    def __init__(self, face: str, real: Any, allows: Callable[[str, dict[str, Any]], bool]):
         self.face = face
+        self.real = real
+        self.allows = allows
 
     def __getattr__(self, name: str) -> Any:
         def called(*args: Any, **kwargs: Any) -> Any:
-            pytest.fail(f"{name}() called on the {self.face} face")
+            if not self.allows(name, kwargs):
+                pytest.fail(f"{name}() called on the {self.face} face")
+            return getattr(self.real, name)(*args, **kwargs)
 
         return called
 
@@ -282,13 +294,19 @@ class Forbidden:
 @pytest.mark.any_service
 def test_awaited_calls_block_only_where_nothing_can_wait(service, root):
     """On a service that waits on a network, the async API never calls the blocking
-    operator (it would stall the event loop); on in-process ones it calls nothing else."""
+    operator (it would stall the event loop); on in-process ones it calls nothing else;
+    on fs only its metadata calls go there, each one local system call."""
     fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
     backend = fs._backend(service.container)
-    forbidden = "async" if service.in_process else "blocking"
-    faces = {"async": backend.op, "blocking": backend.blocking_face()}
-    faces[forbidden] = Forbidden(forbidden)
-    guarded = backend.wrapped(lambda op: faces["async" if op is backend.op else "blocking"])
+    real = {"async": backend.op, "blocking": backend.blocking_face()}
+    faces: dict[str, Any] = {
+        "async": Guarded("async", real["async"], lambda name, kw: not service.in_process),
+        "blocking": Guarded("blocking", real["blocking"], lambda name, kw: service.in_process),
+    }
+    if service.inline_metadata:  # metadata calls inline, everything else awaited
+        faces["async"].allows = lambda name, kw: not is_metadata(name, kw)
+        faces["blocking"].allows = is_metadata
+    guarded = backend.wrapped(lambda op: faces["async" if op is real["async"] else "blocking"])
     fs._backend = lambda container: guarded  # type: ignore[method-assign]
     path = f"{root}/f"
 
@@ -306,6 +324,8 @@ def test_awaited_calls_block_only_where_nothing_can_wait(service, root):
         if service.listing:
             assert await fs._find(root) == [path, f"{root}/g"]
         await fs._rm_file(path)
+        if service.listing:
+            await fs._rm(root, recursive=True)  # a recursive delete is never inline
 
     asyncio.run(work())
 
