@@ -6,6 +6,7 @@ import errno
 import gc
 import io
 import random
+import time
 
 import pytest
 
@@ -478,6 +479,10 @@ async def test_async_file_exception_discards(service, root):
 @pytest.mark.any_service
 def test_a_file_replaced_under_an_open_reader(fs, root, service):
     """Where the service checks ETags, old and new bytes are never mixed: the read fails."""
+    if service.read_if_match:
+        # Both writes within one second: an ETag made of a time in whole seconds
+        # (wsgidav's) then cannot tell them apart, as the known gap says.
+        time.sleep(1 - time.time() % 1)
     fs.pipe_file(f"{root}/f", b"a" * 100_000)
     stated(fs, f"{root}/f")  # else a remote service fetches the small file whole at open
     with fs.open(f"{root}/f", "rb", block_size=10_000, cache_type="bytes") as f:
