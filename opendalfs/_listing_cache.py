@@ -219,10 +219,18 @@ def _add_found(
     rel = path[len(base) :].rstrip("/")
     if not path.startswith(base) or not rel or not rel.startswith(prefix):
         return  # the listed directory itself, or outside the prefix
-    parts = rel.split("/")
-    for i in range(1, len(parts)):
-        _record_found(found, both, directory_info(head + base + "/".join(parts[:i])))
     full = head + base + rel
+    # The directories it implies, deepest first, up to one already found: that one's
+    # own were recorded with it, so a tree of n entries builds each directory once.
+    ancestor = full
+    for _ in range(rel.count("/")):
+        ancestor = ancestor[: ancestor.rindex("/")]
+        seen = found.get(ancestor)
+        if seen is not None:
+            if seen["type"] == "file":
+                both.add(ancestor)
+            break
+        found[ancestor] = directory_info(ancestor)
     _record_found(found, both, make_info(full, meta, is_dir=meta.is_dir))
 
 
