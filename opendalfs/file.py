@@ -191,10 +191,12 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
     Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
     (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
     fetches exactly what a read asks for, and reads ``block_size`` ahead only
-    while reads follow one another. The size
-    and ETag come from one ``info``; where the service can check an ETag, every
-    read requires it, so a file replaced under an open reader raises
-    ``OSError(ESTALE)`` instead of mixing old and new bytes.
+    while reads follow one another; a file no larger than a block is fetched whole.
+    Opening costs at most one request: a small file on a network service that the
+    listing cache does not know is fetched whole by it, and read as it was then.
+    Otherwise the size and ETag come from one ``info`` (the cache first); where the
+    service can check an ETag, every read requires it, so a file replaced under an
+    open reader raises ``OSError(ESTALE)`` instead of mixing old and new bytes.
 
     Writes take ``write_chunk`` and ``write_concurrent`` (defaults from the
     filesystem). A file left by an exception, or dropped unclosed, is discarded.
