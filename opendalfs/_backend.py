@@ -88,6 +88,7 @@ class Backend:
         self._face_lock = threading.Lock()
         #: Whether every call goes to the blocking face, awaited or not: see the module.
         self.inline = caps.in_process
+        self._write_by_file = _write_by_file if caps.file_calls else None
 
     def wrapped(self, wrap: Callable[[Any], Any]) -> Backend:
         """The same backend with both operator faces passed through ``wrap`` (tests count calls)."""
@@ -116,6 +117,10 @@ class Backend:
                     face = self._blocking_face = self.op.to_operator()
         return face
 
+    def blocks(self) -> bool:
+        """Whether a call made now goes to the blocking face (and so answers at once)."""
+        return self.inline or blocking_mode()
+
     # -- names -------------------------------------------------------------
 
     def key(self, name: str) -> str:
@@ -140,16 +145,21 @@ class Backend:
         *args: Any,
         creating: bool = False,
         metadata: bool = False,
+        by_file: Callable[..., Any] | None = None,
         **options: Any,
     ) -> Any:
         """Run one operator method in the current mode, with errors translated for ``name``.
 
         ``metadata`` marks a stat, a single delete, a mkdir or a rename: see
-        INLINE_METADATA.
+        INLINE_METADATA. ``by_file`` does the method's work through the blocking
+        face's file objects instead, when the call is blocking: see FILE_CALLS.
         """
         try:
-            if self.inline or blocking_mode() or (metadata and self.caps.inline_metadata):
-                return getattr(self.blocking_face(), method)(*args, **options)
+            if self.blocks() or (metadata and self.caps.inline_metadata):
+                face = self.blocking_face()
+                if by_file is not None:
+                    return by_file(face, *args, **options)
+                return getattr(face, method)(*args, **options)
             return await self._async_call(method, name, *args, **options)
         except _CAUGHT as exc:
             raise self._builtin_error(exc, name, creating) from masked_cause(exc, self.secrets)
@@ -180,11 +190,23 @@ class Backend:
     def read(self, name: str, offset: int, size: int | None, **options: Any) -> Awaitable[bytes]:
         """Bytes from ``offset``, ``size`` of them (None: to the end)."""
         path = self._path(name, False)
-        return self._call("read", name, path, offset=offset or None, size=size, **options)
+        caps = self.caps
+        by_file = caps.file_calls and (caps.in_process or (size is None and not offset))
+        return self._call(
+            "read",
+            name,
+            path,
+            offset=offset or None,
+            size=size,
+            by_file=_read_by_file if by_file else None,
+            **options,
+        )
 
     def write(self, name: str, data: bytes, *, creating: bool = False, **options: Any) -> Any:
         path = self._path(name, False)
-        return self._call("write", name, path, data, creating=creating, **options)
+        return self._call(
+            "write", name, path, data, creating=creating, by_file=self._write_by_file, **options
+        )
 
     def delete(self, name: str, *, directory: bool = False, recursive: bool = False) -> Any:
         path = self._path(name, directory)
@@ -237,7 +259,7 @@ class Backend:
         if most is not None:
             options["limit"] = most
         try:
-            if not (self.inline or blocking_mode()):
+            if not self.blocks():
                 return await self._list_async(name, path, most, options)
             if not self.caps.blocking_lists:
                 # The blocking lister holds the GIL while it waits: list on the IO loop.
@@ -270,7 +292,7 @@ class Backend:
 
     async def open_reader(self, name: str, offset: int = 0, **options: Any) -> Reader:
         """A streaming reader of ``name`` from ``offset`` on (one request)."""
-        blocking = self.inline or blocking_mode()
+        blocking = self.blocks()
         file = await self._call("open", name, self._path(name, False), "rb", **options)
         reader = Reader(self, name, file, blocking)
         if offset:
@@ -283,7 +305,7 @@ class Backend:
 
     async def open_writer(self, name: str, *, creating: bool = False, **options: Any) -> Writer:
         """OpenDAL's writer for ``name``; the object appears when it is closed."""
-        blocking = self.inline or blocking_mode()
+        blocking = self.blocks()
         path = self._path(name, False)
         file = await self._call("open", name, path, "wb", creating=creating, **options)
         return Writer(self, name, file, blocking, creating)
@@ -296,6 +318,42 @@ class Backend:
                 await writer.write(data)
         finally:
             await reader.close()
+
+
+def _read_by_file(
+    face: Any, path: str, *, offset: int | None = None, size: int | None = None, **options: Any
+) -> bytes:
+    """``face.read``'s bytes through a reader in this thread; a range past the end of
+    the file is cut short there, as a slice is, instead of failing.
+
+    Only for whole reads, or readers that seek in place (in-process ones: fs's
+    refetches 2 MiB, and with a smaller ``chunk`` it reads a directory as empty).
+    """
+    file = face.open(path, "rb", **options)
+    try:
+        if offset:
+            file.seek(offset)
+        if size is None:
+            return file.read()
+        data = file.read(size)  # a reader may return less than asked before the end
+        if len(data) == size or not data:
+            return data
+        pieces = [data]
+        size -= len(data)
+        while size > 0 and (data := file.read(size)):
+            pieces.append(data)
+            size -= len(data)
+        return b"".join(pieces)
+    finally:
+        file.close()
+
+
+def _write_by_file(face: Any, path: str, data: bytes, **options: Any) -> None:
+    """``face.write`` through a writer in this thread; the object appears on close,
+    and a failed write is never closed, so it leaves nothing behind."""
+    file = face.open(path, "wb", **options)
+    file.write(data)
+    file.close()
 
 
 class _OpenFile:

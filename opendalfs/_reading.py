@@ -24,6 +24,10 @@ MAX_OFFSET = 2**63 - 1
 #: stat first, when they are at most this long (see Reading._whole_if_small).
 OPEN_READS_WHOLE = 2**20
 
+#: The same on in-process services, where reading this much costs less than a stat
+#: (4 against 15 µs on memory).
+LOCAL_OPEN_READS_WHOLE = 2**16
+
 
 class Reading(Naming):
     """The reading half of the filesystem: whole files, byte ranges, open files' reads."""
@@ -121,18 +125,25 @@ class Reading(Naming):
 
         Where a request is a round trip, that one read answers what a stat would
         (the file exists, its size) and brings the bytes. A stat comes first where
-        the cache knows the file (or knows it missing), on local services (a stat
-        costs microseconds there), where a read must run to its end (FTP: a stream
-        dropped part way aborts a transfer), where reading a directory returns a
-        page (WebDAV), and for a file larger than OPEN_READS_WHOLE.
+        the cache knows the file (or knows it missing), where a read must run to its
+        end (FTP: a stream dropped part way aborts a transfer), where reading a
+        directory returns a page (WebDAV), for a larger file, and on fs and other
+        local services (a stat costs microseconds there, and a probing read of a
+        large file on fs fetches 2 MiB). In-process services (memory …) fetch up to
+        LOCAL_OPEN_READS_WHOLE, in one call made in this thread (see FILE_CALLS).
         """
         try:
             if self._cached_info(name) is not None:
                 return None
         except FileNotFoundError:
             return None  # the stat raises it, naming the path
-        caps = self._backend(self._locate(name)[1]).caps
-        if not caps.remote or caps.reads_to_end or caps.reads_directories:
+        backend = self._backend(self._locate(name)[1])
+        caps = backend.caps
+        if caps.reads_to_end or caps.reads_directories:
+            return None
+        if caps.in_process:
+            return await self._whole_if_small(name, LOCAL_OPEN_READS_WHOLE)
+        if not caps.remote:
             return None
         return await self._whole_if_small(name)
 
@@ -145,11 +156,14 @@ class Reading(Naming):
         """
         backend = self._backend(self._locate(name)[1])
         try:
-            reader = await backend.open_reader(name)
-            try:
-                data = await self._read_from_reader(reader, limit + 1)
-            finally:
-                await reader.close()
+            if backend.caps.in_process:
+                data = await backend.read(name, 0, limit + 1)  # one call, cut at the end
+            else:
+                reader = await backend.open_reader(name)
+                try:
+                    data = await self._read_from_reader(reader, limit + 1)
+                finally:
+                    await reader.close()
         except (FileNotFoundError, NotADirectoryError) as exc:
             await self._explain_missing(name, exc)
         return data if len(data) <= limit else None

@@ -83,7 +83,8 @@ class Service:
     versions: bool = False
     #: Whether a small file opened to read with nothing known of it is fetched whole by
     #: the open (a server over a network, whose reads may stop part way and fail on a
-    #: directory), so its reads see the file as it was then.
+    #: directory; an in-process store, where a read costs less than a stat), so its
+    #: reads see the file as it was then.
     whole_at_open: bool = False
     #: Whether the data live in this process (nothing can wait), so even awaited calls
     #: go to the blocking operator, in the event loop's own thread.
@@ -124,6 +125,7 @@ _KEY_VALUE = {"listing": False, "empty_directories": False, "object_store": True
 PROFILES: dict[str, dict[str, Any]] = {
     "memory": {
         "in_process": True,
+        "whole_at_open": True,
         "object_store": True,
         "mtime": False,
         "blocking_sync": True,
@@ -336,6 +338,13 @@ class CountingOperator:
         self._op = op
         self.calls: dict[str, int] = {} if calls is None else calls
         self.log: list[tuple[str, tuple, dict[str, Any]]] = [] if log is None else log
+
+    def reads(self) -> int:
+        """Read requests logged: one-shot reads and readers opened (memory and fs read
+        through readers in blocking mode; see FILE_CALLS)."""
+        return sum(
+            name == "read" or (name == "open" and "rb" in args) for name, args, _ in self.log
+        )
 
     def twin(self, op: Any) -> CountingOperator:
         """A counter of ``op`` that adds to this one's counts."""

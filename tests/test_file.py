@@ -503,6 +503,19 @@ def test_a_file_replaced_under_an_open_reader(fs, root, service):
 
 
 @pytest.mark.any_service
+def test_a_small_file_opened_cold_and_read_costs_one_read(fs, root, service, counting):
+    """No stat where the open fetches it whole; elsewhere one stat, then one read."""
+    fs.pipe_file(f"{root}/f", b"a" * 1000)
+    fs.invalidate_cache()
+    counting.log.clear()
+    with fs.open(f"{root}/f", "rb") as f:
+        assert f.read() == b"a" * 1000
+    assert counting.reads() == 1
+    stats = sum(name == "stat" for name, _, _ in counting.log)
+    assert stats == (0 if service.whole_at_open else 1)
+
+
+@pytest.mark.any_service
 def test_a_small_file_opened_cold_reads_as_it_was_at_open(fs, root, service):
     """Fetched whole by its open where a request is a round trip: one version, one request."""
     fs.pipe_file(f"{root}/f", b"a" * 1000)
