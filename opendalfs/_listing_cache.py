@@ -24,8 +24,28 @@ from opendalfs._info import directory_info, make_info
 from opendalfs._naming import Naming
 
 
+class QuickDirCache(DirCache):
+    """fsspec's DirCache, with a ``get`` that raises nothing inside where no expiry or
+    size bound applies: most names asked about are not in the cache, and a KeyError
+    raised and caught costs more than the rest of such a lookup."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self.listings_expiry_time is None and not self.max_paths:
+            return self._cache.get(key, default)
+        return super().get(key, default)
+
+
+def quick_copy(cache: DirCache) -> QuickDirCache:
+    """An empty QuickDirCache with ``cache``'s settings."""
+    return QuickDirCache(cache.use_listings_cache, cache.listings_expiry_time, cache.max_paths)
+
+
 class ListingCache(Naming):
-    """The bookkeeping of fsspec's dircache for this filesystem."""
+    """The bookkeeping of fsspec's dircache for this filesystem.
+
+    ``dircache`` is replaced by a QuickDirCache with the same settings when the
+    filesystem is made (``_quicken_dircache``).
+    """
 
     #: Counts cache invalidations, so a listing made meanwhile is not cached.
     _generation = 0
@@ -57,17 +77,18 @@ class ListingCache(Naming):
                     pending.append(info["name"])
         return found
 
+    def _quicken_dircache(self) -> None:
+        """Swap fsspec's dircache for a QuickDirCache with its settings (still empty)."""
+        if type(self.dircache) is DirCache:
+            self.dircache = quick_copy(self.dircache)
+
     @property
     def _paths_seen(self) -> DirCache:
         """What single paths are, by name: kept and expired as the listings are."""
         try:
             return self.__dict__["_paths_seen_cache"]
         except KeyError:
-            listings = self.dircache
-            seen = DirCache(
-                listings.use_listings_cache, listings.listings_expiry_time, listings.max_paths
-            )
-            self.__dict__["_paths_seen_cache"] = seen
+            seen = self.__dict__["_paths_seen_cache"] = quick_copy(self.dircache)
             return seen
 
     def _remember(
@@ -129,9 +150,8 @@ class ListingCache(Naming):
     def _cached_entry(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
         """(kind, info or None) of ``name`` from the parent's cached listing, else from
         what was learned of the name alone; FileNotFoundError if the cache proves absence."""
-        try:
-            listing = self.dircache[_paths.parent(name)]
-        except KeyError:
+        listing = self.dircache.get(_paths.parent(name))
+        if listing is None:
             return self._seen(name)
         same = [info for info in listing if info["name"] == name]
         if same:
@@ -202,36 +222,63 @@ class ListingCache(Naming):
             name = _paths.parent(name)
 
 
-def _add_found(
+def add_found(
     found: dict[str, dict[str, Any]],
-    path: str,
-    meta: Any,
+    both: set[str],
+    entries: list[Any],
     base: str,
     head: str,
     prefix: str,
-    both: set[str],
 ) -> None:
-    """Record one recursive-listing entry and the directories it implies.
+    """Record the entries of a recursive listing of ``base`` and the directories they
+    imply, by name (``head`` names the container).
 
     On object stores a name can be a file and a directory at once; the file wins
-    (as in ``info``), and the name goes into ``both``.
+    (as in ``info``), and the name goes into ``both``. Each implied directory is
+    built once, with the first entry below it: this loop runs once per entry, so
+    it does as little as it can there.
     """
-    rel = path[len(base) :].rstrip("/")
-    if not path.startswith(base) or not rel or not rel.startswith(prefix):
-        return  # the listed directory itself, or outside the prefix
-    full = head + base + rel
-    # The directories it implies, deepest first, up to one already found: that one's
-    # own were recorded with it, so a tree of n entries builds each directory once.
-    ancestor = full
-    for _ in range(rel.count("/")):
-        ancestor = ancestor[: ancestor.rindex("/")]
-        seen = found.get(ancestor)
+    top = head + base
+    cut = len(base)
+    for entry in entries:
+        path = entry.path
+        if not path.startswith(base):
+            continue
+        rel = path[cut:].rstrip("/")
+        if not rel or not rel.startswith(prefix):
+            continue  # the listed directory itself, or outside the prefix
+        full = top + rel
+        slash = full.rfind("/", len(top))
+        if slash >= 0:
+            parent = full[:slash]
+            seen = found.get(parent)
+            if seen is None:
+                _add_directories(found, both, parent, len(top))
+            elif seen["type"] == "file":
+                both.add(parent)
+        info = make_info(full, entry.metadata)
+        if full in found:
+            _record_found(found, both, info)
+        else:
+            found[full] = info
+
+
+def _add_directories(
+    found: dict[str, dict[str, Any]], both: set[str], directory: str, start: int
+) -> None:
+    """Record ``directory`` and its ancestors (from ``start`` on in the name), deepest
+    first, up to one already found: that one's own were recorded with it."""
+    while True:
+        found[directory] = directory_info(directory)
+        slash = directory.rfind("/", start)
+        if slash < 0:
+            return
+        directory = directory[:slash]
+        seen = found.get(directory)
         if seen is not None:
             if seen["type"] == "file":
-                both.add(ancestor)
-            break
-        found[ancestor] = directory_info(ancestor)
-    _record_found(found, both, make_info(full, meta, is_dir=meta.is_dir))
+                both.add(directory)
+            return
 
 
 def _record_found(found: dict[str, dict[str, Any]], both: set[str], info: dict[str, Any]) -> None:

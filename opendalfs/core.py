@@ -26,7 +26,7 @@ from opendalfs._config import (
 )
 from opendalfs._deleting import Deleting
 from opendalfs._info import directory_info, make_info
-from opendalfs._listing_cache import ListingCache, _add_found
+from opendalfs._listing_cache import ListingCache, add_found
 from opendalfs._naming import _strip, fixed_scheme
 from opendalfs._operators import (
     fork_error,
@@ -171,6 +171,7 @@ max_paths, skip_instance_cache
             listings_expiry_time=listings_expiry_time,
             max_paths=max_paths,
         )
+        self._quicken_dircache()
         self.scheme = scheme = settings.scheme
         self.protocol = f"opendal+{scheme}"
         if fixed is None:  # the generic class: strip this instance's plain scheme too
@@ -550,8 +551,7 @@ max_paths, skip_instance_cache
             return {}, set()  # ``name`` is a file
         except FileNotFoundError:
             return {}, set()  # its bucket is missing: nothing is below it
-        for entry in entries:
-            _add_found(found, entry.path, entry.metadata, base, head, prefix, both)
+        add_found(found, both, entries, base, head, prefix)
         return found, both
 
     async def _walk_listing(
