@@ -28,6 +28,9 @@ BLOCKING_CALLS = PROCESS_LOCAL | frozenset({"fs", "s3", "azblob", "gcs", "webdav
 #: Services whose blocking lister may run in the caller's thread. opendal 0.47.12's
 #: blocking lister holds the GIL while it waits, which only in-process stores and the
 #: local disk can afford; elsewhere a listing runs on the IO loop even in blocking mode.
+#: Awaited, a listing on fs runs the blocking lister in a worker thread: one hop for
+#: the listing, where the async lister hops once per entry (200 entries: 2.6 against
+#: 21 ms); the loop's thread still gets the GIL every switch interval meanwhile.
 BLOCKING_LISTS = PROCESS_LOCAL | frozenset({"fs"})
 
 #: Services that wait on nothing: no layer helps them (no retry can succeed where the

@@ -92,6 +92,9 @@ class Service:
     #: Whether awaited metadata calls (stat, a single delete, mkdir, rename) run in the
     #: event loop's thread too: each is one local system call.
     inline_metadata: bool = False
+    #: Whether awaited listings run the blocking lister in a worker thread (one hop,
+    #: where the async lister hops once per entry).
+    thread_lists: bool = False
     #: The ``sync_driver`` this test run asks for (None: the service's default).
     sync_driver: str | None = None
 
@@ -135,6 +138,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "fs": {
         "inline_metadata": True,
+        "thread_lists": True,
         "blocking_sync": True,
         "seeking_reads": True,
         "stat_sees_directories": True,

@@ -270,6 +270,15 @@ def test_the_profiles_say_which_services_drive_their_sync_api_blocking(service):
 METADATA_CALLS = frozenset({"stat", "delete", "create_dir", "rename"})
 
 
+def in_event_loop() -> bool:
+    """Whether this thread is running an event loop (a worker thread is not)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def is_metadata(name: str, kwargs: dict[str, Any]) -> bool:
     return name in METADATA_CALLS and not kwargs.get("recursive")
 
@@ -295,7 +304,8 @@ class Guarded:
 def test_awaited_calls_block_only_where_nothing_can_wait(service, root):
     """On a service that waits on a network, the async API never calls the blocking
     operator (it would stall the event loop); on in-process ones it calls nothing else;
-    on fs only its metadata calls go there, each one local system call."""
+    on fs only its metadata calls go there in the loop's thread, each one local system
+    call, and its listings in a worker thread."""
     fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
     backend = fs._backend(service.container)
     real = {"async": backend.op, "blocking": backend.blocking_face()}
@@ -306,6 +316,12 @@ def test_awaited_calls_block_only_where_nothing_can_wait(service, root):
     if service.inline_metadata:  # metadata calls inline, everything else awaited
         faces["async"].allows = lambda name, kw: not is_metadata(name, kw)
         faces["blocking"].allows = is_metadata
+    if service.thread_lists:  # listings off the loop, through the blocking lister
+        inline, awaited = faces["blocking"].allows, faces["async"].allows
+        faces["blocking"].allows = lambda name, kw: (
+            inline(name, kw) or (name == "list" and not in_event_loop())
+        )
+        faces["async"].allows = lambda name, kw: name != "list" and awaited(name, kw)
     guarded = backend.wrapped(lambda op: faces["async" if op is real["async"] else "blocking"])
     fs._backend = lambda container: guarded  # type: ignore[method-assign]
     path = f"{root}/f"
