@@ -34,6 +34,17 @@ class QuickDirCache(DirCache):
             return self._cache.get(key, default)
         return super().get(key, default)
 
+    def pop(self, key: str, *default: Any) -> Any:
+        if default and self.listings_expiry_time is None and not self.max_paths:
+            return self._cache.pop(key, *default)
+        return super().pop(key, *default)
+
+    def discard(self, keys: list[str]) -> None:
+        """Forget ``keys``, those cached and those not (as ``del`` does, in any mode)."""
+        pop = self._cache.pop
+        for key in keys:
+            pop(key, None)
+
 
 def quick_copy(cache: DirCache) -> QuickDirCache:
     """An empty QuickDirCache with ``cache``'s settings."""
@@ -79,7 +90,7 @@ class ListingCache(Naming):
 
     def _quicken_dircache(self) -> None:
         """Swap fsspec's dircache for a QuickDirCache with its settings (still empty)."""
-        if type(self.dircache) is DirCache:
+        if not isinstance(self.dircache, QuickDirCache):
             self.dircache = quick_copy(self.dircache)
 
     @property
@@ -203,7 +214,7 @@ class ListingCache(Naming):
 
     def _forget(self, name: str | None, *, below: bool) -> None:
         self._generation += 1
-        caches = [c for c in (self.dircache, self._paths_seen) if c]
+        caches: list[QuickDirCache] = [c for c in (self.dircache, self._paths_seen) if c]
         if not caches:
             return  # nothing cached: most writes of a program that never lists
         if name is None:
@@ -212,14 +223,13 @@ class ListingCache(Naming):
             return
         if below:
             for cache in caches:
-                for cached in [k for k in cache if k.startswith(f"{name}/")]:
-                    cache.pop(cached, None)
-        while True:
-            for cache in caches:
-                cache.pop(name, None)
-            if not name:
-                break
-            name = _paths.parent(name)
+                cache.discard([k for k in cache if k.startswith(f"{name}/")])
+        lineage = [name]
+        while name:
+            name = name.rpartition("/")[0]  # its parent
+            lineage.append(name)
+        for cache in caches:
+            cache.discard(lineage)
 
 
 def add_found(
