@@ -173,9 +173,11 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- compare --quick --backend latency`` runs them alone. With several benchmarks,
     ``--json out.json`` writes ``out-file_throughput.json`` and ``out-compare.json``.
     The ``bench`` extra installs the contenders (s3fs, obstore, pyarrow, pandas,
-    dask, zarr) and moto. bench/README.md says what each one measures.
+    dask, zarr) and moto. bench/README.md says what each one measures. The package
+    is installed editable, so running bench/compare.py straight from this
+    virtualenv later measures the working tree, never a stale copy.
     """
-    session.install(".[bench]")
+    session.install("-e", ".[bench]")
     args = list(session.posargs)
     chosen = dict(BENCHMARKS)
     by_name = {Path(script).stem: script for script in BENCHMARKS}
