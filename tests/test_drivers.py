@@ -356,3 +356,42 @@ def test_sync_driver_is_checked():
     assert not loop.drives_sync_calls
     loop.pipe_file("drivers/loop", b"via the loop")
     assert loop.cat_file("drivers/loop") == b"via the loop"
+
+
+def test_an_awaited_whole_read_on_fs_states_then_reads_that_many_bytes(tmp_path):
+    """OpenDAL's own whole read stats in its runtime; awaited on fs the stat is made in
+    the loop's thread and the read is sized (half the time for small files)."""
+    fs = OpendalFileSystem("fs", root=str(tmp_path), asynchronous=True, skip_instance_cache=True)
+    backend = fs._backend("")
+    log: list[tuple[str, str, dict[str, Any]]] = []
+
+    def logging(face: str, real: Any) -> Guarded:
+        def allows(name: str, kwargs: dict[str, Any]) -> bool:
+            log.append((face, name, kwargs))
+            return True
+
+        return Guarded(face, real, allows)
+
+    real_async = backend.op
+    fs._backend = lambda container: backend.wrapped(  # type: ignore[method-assign]
+        lambda op: logging("async" if op is real_async else "blocking", op)
+    )
+
+    async def work() -> None:
+        await fs._pipe_file("f", b"abcdef")
+        await fs._makedirs("d")
+        log.clear()
+        assert await fs._cat_file("f") == b"abcdef"
+        assert await fs._cat_file("f", start=2) == b"cdef"
+        with pytest.raises(IsADirectoryError, match="'d'"):
+            await fs._cat_file("d")  # the stat says so; nothing is read
+
+    asyncio.run(work())
+    reads = [(face, name, kw.get("offset"), kw.get("size")) for face, name, kw in log]
+    assert reads == [
+        ("blocking", "stat", None, None),
+        ("async", "read", None, 6),
+        ("blocking", "stat", None, None),
+        ("async", "read", 2, 4),
+        ("blocking", "stat", None, None),
+    ]

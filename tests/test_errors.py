@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import Any
 
 import opendal
@@ -501,8 +502,9 @@ async def test_every_operator_call_carries_the_deadline():
     real = OpendalFileSystem("fs", root="/", timeout=7)._backend("")
     assert real.deadline == 7 + GRACE
     assert OpendalFileSystem("fs", root="/", timeout=None)._backend("").deadline is None
-    # Awaited, as on every network service (fs makes its metadata calls in the loop).
-    awaited = dataclasses.replace(real.caps, inline_metadata=False)
+    # Awaited, as on every network service (fs makes its metadata calls in the loop,
+    # and lists in a worker thread: the test below).
+    awaited = dataclasses.replace(real.caps, inline_metadata=False, blocking_lists=False)
     never = Backend(_NeverAnswers(), awaited, scheme="fs", deadline=0.05)
     calls = {
         "stat": never.stat("k"),
@@ -521,6 +523,31 @@ async def test_every_operator_call_carries_the_deadline():
         with pytest.raises(OperationTimeout, match=r"no answer within 0\.05 s") as caught:
             await asyncio.wait_for(call, 5)
         assert caught.value.filename.endswith((" k", " d")), what
+
+
+class _ListsForever:
+    """A blocking face whose lister waits until it is let go."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
+    def list(self, path: str, **options: Any) -> Any:
+        self.go.wait(30)
+        return iter(())
+
+
+async def test_a_listing_in_a_worker_thread_carries_the_deadline():
+    """fs lists in a worker thread when awaited; a listing that never ends there still
+    ends for the caller at the deadline (the thread is left to finish)."""
+    real = OpendalFileSystem("fs", root="/")._backend("")
+    face = _ListsForever()
+    stuck = Backend(real.op, real.caps, scheme="fs", deadline=0.05, blocking_face=face)
+    try:
+        with pytest.raises(OperationTimeout, match=r"no answer within 0\.05 s") as caught:
+            await asyncio.wait_for(stuck.list("d"), 5)
+        assert caught.value.filename == "list d"
+    finally:
+        face.go.set()
 
 
 def test_a_busy_answer_without_a_body_is_ebusy():
