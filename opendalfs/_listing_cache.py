@@ -58,6 +58,8 @@ class ListingCache(Naming):
     filesystem is made (``_quicken_dircache``).
     """
 
+    #: fsspec's listings cache (a QuickDirCache once the filesystem is made).
+    dircache: QuickDirCache
     #: Counts cache invalidations, so a listing made meanwhile is not cached.
     _generation = 0
 
@@ -94,7 +96,7 @@ class ListingCache(Naming):
             self.dircache = quick_copy(self.dircache)
 
     @property
-    def _paths_seen(self) -> DirCache:
+    def _paths_seen(self) -> QuickDirCache:
         """What single paths are, by name: kept and expired as the listings are."""
         try:
             return self.__dict__["_paths_seen_cache"]
