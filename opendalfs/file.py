@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from fsspec.asyn import AbstractAsyncStreamedFile
+from fsspec.caching import AllBytes
 from fsspec.spec import AbstractBufferedFile
 
 from opendalfs._cache import SequentialCache
@@ -233,7 +234,10 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
             self.fs = fs
             whole = self._run(fs._whole_at_open, path)
             if whole is not None:
-                kwargs["size"] = len(whole)
+                # Every read is served from these bytes: fsspec's "all" cache holds them,
+                # and slices them without a call through the file's fetcher.
+                kwargs.update(size=len(whole), cache_type=AllBytes.name)
+                kwargs["cache_options"] = {"data": whole}
         self._setup_download(None, version, whole)  # some caches read while fsspec's __init__ runs
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and whole is None and self.details["type"] != "file":
