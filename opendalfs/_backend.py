@@ -43,6 +43,9 @@ from opendalfs._guard import bounded
 from opendalfs._sync import blocking_mode, run_on_io_loop
 from opendalfs.errors import OPENDAL_ERRORS, error_kind, masked_cause, translate
 
+#: OpenDAL's kinds of error that say a path is missing (``missing_ok``).
+_MISSING = frozenset({"NotFound", "NotADirectory"})
+
 #: What a call may raise that :func:`translate` knows: OpenDAL's classes, and the bare
 #: ``OSError`` its file objects raise with the error kind at the start of the text.
 _CAUGHT: tuple[type[BaseException], ...] = (*OPENDAL_ERRORS, OSError)
@@ -149,6 +152,7 @@ class Backend:
         creating: bool = False,
         metadata: bool = False,
         by_file: Callable[..., Any] | None = None,
+        missing_ok: bool = False,
         **options: Any,
     ) -> Any:
         """Run one operator method in the current mode, with errors translated for ``name``.
@@ -156,6 +160,8 @@ class Backend:
         ``metadata`` marks a stat, a single delete, a mkdir or a rename: see
         INLINE_METADATA. ``by_file`` does the method's work through the blocking
         face's file objects instead, when the call is blocking: see FILE_CALLS.
+        ``missing_ok`` returns None where OpenDAL says the path is missing, without
+        building the exception that would say so (``exists`` of a missing path).
         """
         try:
             if self.blocks() or (metadata and self.caps.inline_metadata):
@@ -165,6 +171,8 @@ class Backend:
                 return getattr(face, method)(*args, **options)
             return await self._async_call(method, name, *args, **options)
         except _CAUGHT as exc:
+            if missing_ok and error_kind(exc) in _MISSING:
+                return None
             raise self._builtin_error(exc, name, creating) from masked_cause(exc, self.secrets)
 
     def _async_call(self, method: str, name: str, *args: Any, **options: Any) -> Awaitable[Any]:
@@ -182,13 +190,21 @@ class Backend:
     # -- operations ----------------------------------------------------------
 
     def stat(
-        self, name: str, *, directory: bool = False, version: str | None = None
+        self,
+        name: str,
+        *,
+        directory: bool = False,
+        version: str | None = None,
+        missing_ok: bool = False,
     ) -> Awaitable[Any]:
-        """OpenDAL's metadata of ``name`` (of one of its versions, given ``version``)."""
+        """OpenDAL's metadata of ``name`` (of one of its versions, given ``version``);
+        with ``missing_ok``, None where it is missing."""
         path = self._path(name, directory)
         if version is not None:
-            return self._call("stat", name, path, version=version, metadata=True)
-        return self._call("stat", name, path, metadata=True)
+            return self._call(
+                "stat", name, path, version=version, metadata=True, missing_ok=missing_ok
+            )
+        return self._call("stat", name, path, metadata=True, missing_ok=missing_ok)
 
     def read(self, name: str, offset: int, size: int | None, **options: Any) -> Awaitable[bytes]:
         """Bytes from ``offset``, ``size`` of them (None: to the end)."""

@@ -250,47 +250,72 @@ max_paths, skip_instance_cache
         if version is not None:
             return await self._version_info(path, version)
         name, container, key = self._locate(path)
+        info = await self._current_info(name, container, key, missing_ok=False)
+        if info is None:  # known missing from the cache
+            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+        return info
+
+    async def _current_info(
+        self, name: str, container: str, key: str, *, missing_ok: bool
+    ) -> dict[str, Any] | None:
+        """Info of ``name`` from the cache or one stat (two where a directory must be
+        told apart); None where the cache knows it missing.
+
+        Found missing by a stat, it is FileNotFoundError with OpenDAL's error as its
+        cause, or with ``missing_ok`` None, without building that error
+        (``exists`` of a missing path).
+        """
         if not key and not container:
             return directory_info(name)
-        cached = self._cached_info(name)
+        try:
+            cached = self._cached_info(name)
+        except FileNotFoundError:
+            return None
         if cached is not None:
             return cached
         token = self._listing_token()
         try:
             if key:
-                info = await self._stat(name, container, key)
+                info = await self._stat(name, container, key, missing_ok=missing_ok)
             else:  # a container: FileNotFoundError (or PermissionError …) unless reachable
                 await self._backend(container).list(name, most=1)
                 info = directory_info(name)
         except FileNotFoundError:
             self._remember(name, None, token=token)
             raise
-        self._remember(name, info["type"], info, token)
+        self._remember(name, None if info is None else info["type"], info, token)
         return info
 
-    async def _stat(self, name: str, container: str, key: str) -> dict[str, Any]:
-        """Stat ``key`` as a file, then as a directory (which may be implied)."""
+    async def _stat(
+        self, name: str, container: str, key: str, *, missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        """Stat ``key`` as a file, then as a directory (which may be implied).
+
+        Neither: FileNotFoundError from OpenDAL's error, or None with ``missing_ok``.
+        """
         backend = self._backend(container)
+        missing: OSError | None = None
         try:
-            return make_info(name, await backend.stat(name))
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            missing: OSError = exc
-        if backend.caps.stat_sees_directories:
-            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
-        if not backend.caps.directory_stat:
-            raise FileNotFoundError(errno.ENOENT, "no such file", name) from missing
-        if backend.caps.lists_by_prefix and backend.caps.remote:
+            meta = await backend.stat(name, missing_ok=missing_ok)
+        except (FileNotFoundError, NotADirectoryError) as exc:  # NotADirectory: below a file
+            meta, missing = None, exc
+        if meta is not None:
+            return make_info(name, meta)
+        caps = backend.caps
+        if caps.lists_by_prefix and caps.remote and caps.directory_stat:
             # A directory there is its listing (its stat carries nothing more): one page
             # of it answers as the stat would, and the ``find`` or ``ls`` that follows.
             if (await self._list_page(name, backend, key))[0]:
                 return directory_info(name)
-            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
-        try:
-            meta = await backend.stat(name, directory=True)
-            if meta.is_dir:
+        elif not caps.stat_sees_directories and caps.directory_stat:
+            try:
+                meta = await backend.stat(name, directory=True, missing_ok=True)
+            except NotADirectoryError:
+                meta = None
+            if meta is not None and meta.is_dir:
                 return make_info(name, meta, is_dir=True)
-        except (FileNotFoundError, NotADirectoryError):
-            pass
+        if missing is None:
+            return None
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
 
     async def _exists(self, path: str, **kwargs: Any) -> bool:
@@ -354,10 +379,14 @@ max_paths, skip_instance_cache
         return kind
 
     async def _info_or_none(self, path: str) -> dict[str, Any] | None:
+        """``info``, or None where the path is missing."""
+        path, version = self._named_version(path, None)
         try:
-            return await self._info(path)
+            if version is not None:
+                return await self._version_info(path, version)
+            return await self._current_info(*self._locate(path), missing_ok=True)
         except (FileNotFoundError, NotADirectoryError):
-            return None
+            return None  # a missing version or container
 
     if TYPE_CHECKING:  # the sync twins are made by _sync.mirror; these are their types
 
@@ -457,6 +486,8 @@ max_paths, skip_instance_cache
         )
         if not infos or lone:
             info = await self._stat(name, container, key) if key else directory_info(name)
+            if info is None:
+                raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
             if info["type"] == "file":
                 return [info]
         self._store_listing(name, infos, token)
