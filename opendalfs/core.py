@@ -924,13 +924,18 @@ def _unpickle_in_process_store(
 def _listing_infos(backend: Backend, entries: list[Any], target: str) -> list[dict[str, Any]]:
     """Info dicts of a directory's entries by name, without the directory itself
     (``target``, its ``dir/`` key: some services list a directory inside itself)."""
-    infos = [
-        make_info(backend.name(entry.path), entry.metadata)
-        for entry in entries
-        if entry.path not in (target, "/")
-    ]
-    infos.sort(key=lambda i: i["name"])
+    infos = []
+    name = backend.name
+    for entry in entries:
+        path = entry.path  # each read of a field builds a new str
+        if path != target and path != "/":
+            infos.append(make_info(name(path), entry.metadata))
+    infos.sort(key=_by_name)
     return infos
+
+
+def _by_name(info: dict[str, Any]) -> str:
+    return info["name"]
 
 
 def _write_options(kwargs: dict[str, Any], name: str) -> dict[str, Any]:
