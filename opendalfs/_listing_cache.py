@@ -62,6 +62,9 @@ class ListingCache(Naming):
     dircache: QuickDirCache
     #: Counts cache invalidations, so a listing made meanwhile is not cached.
     _generation = 0
+    #: Whether a name was remembered missing since the cache was last cleared (until
+    #: then no lookup needs to ask about a name's ancestors).
+    _missing_seen = False
 
     def _listing_token(self) -> int:
         """Taken before listing; a listing stored with a stale token is dropped."""
@@ -115,6 +118,8 @@ class ListingCache(Naming):
         """
         if token in (-1, self._generation):
             self._paths_seen[name] = (kind, info)
+            if kind is None:
+                self._missing_seen = True
 
     def _written(self, name: str, kind: str) -> None:
         """After a write, copy or mkdir made here: forget what it changed, keep what it made."""
@@ -132,6 +137,8 @@ class ListingCache(Naming):
             if record[0] is None:
                 raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
             return record
+        if not self._missing_seen:
+            return None  # no name known missing: no ancestor can be
         while name:
             name = _paths.parent(name)
             above = seen.get(name)
@@ -222,6 +229,7 @@ class ListingCache(Naming):
         if name is None:
             for cache in caches:
                 cache.clear()
+            self._missing_seen = False
             return
         if below:
             for cache in caches:
