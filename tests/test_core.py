@@ -937,6 +937,51 @@ def test_listings_cache_can_be_disabled(service, root):
     assert len(fs.dircache) == 0
 
 
+def test_the_quick_listings_cache_keeps_fsspecs_expiry_and_bound(monkeypatch):
+    """QuickDirCache only skips fsspec's KeyError where no expiry or bound applies."""
+    from opendalfs._listing_cache import QuickDirCache
+
+    plain = QuickDirCache()
+    plain["a"] = [1]
+    assert plain.get("a") == [1]
+    assert plain.get("b") is None
+    assert plain.pop("a", None) == [1]
+    assert plain.pop("a", None) is None
+    with pytest.raises(KeyError):
+        plain.pop("a")
+    plain["x"] = plain["y"] = []
+    plain.discard(["x", "z"])
+    assert list(plain) == ["y"]
+
+    clock = [100.0]
+    monkeypatch.setattr("fsspec.dircache.time.time", lambda: clock[0])
+    expiring = QuickDirCache(listings_expiry_time=10)
+    expiring["a"] = [1]
+    assert expiring.get("a") == [1]
+    clock[0] += 11
+    assert expiring.get("a") is None
+    assert expiring.pop("a", None) is None
+
+    bounded = QuickDirCache(max_paths=2)
+    for key in "abcd":  # fsspec keeps max_paths + 1
+        bounded[key] = [key]
+    assert bounded.get("a") is None  # the oldest went
+    assert bounded.get("d") == ["d"]
+
+    off = QuickDirCache(use_listings_cache=False)
+    off["a"] = [1]
+    assert off.get("a") is None
+
+
+def test_the_filesystem_caches_are_quick_ones_with_its_settings(service):
+    fs = service.filesystem(listings_expiry_time=5, max_paths=10, skip_instance_cache=True)
+    from opendalfs._listing_cache import QuickDirCache
+
+    for cache in (fs.dircache, fs._paths_seen):
+        assert type(cache) is QuickDirCache
+        assert (cache.listings_expiry_time, cache.max_paths) == (5, 10)
+
+
 # -- the async API ---------------------------------------------------------
 
 
