@@ -55,7 +55,7 @@ def test_a_sync_call_whose_coroutine_would_suspend_fails_loudly(monkeypatch):
     fs.pipe_file("drivers/suspend", b"x")
     fs.invalidate_cache()
 
-    async def suspending_stat(*args: Any) -> dict[str, Any]:
+    async def suspending_stat(*args: Any, **kwargs: Any) -> dict[str, Any]:
         await asyncio.sleep(0)
         return {}
 

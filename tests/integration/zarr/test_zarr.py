@@ -89,6 +89,39 @@ class _ReadRecorder:
             (self._prefix + key, options.get("offset"), options.get("size"), len(data))
         )
 
+    def open(self, key: str, mode: str, **options: Any) -> Any:
+        """A blocking reader's reads are recorded too: in-process stores read through
+        readers (opendalfs' FILE_CALLS)."""
+        opened = self._op.open(key, mode, **options)
+        if mode != "rb" or inspect.isawaitable(opened):
+            return opened
+        return _RecordedReader(opened, self, key, options.get("offset") or 0)
+
+
+class _RecordedReader:
+    """A blocking OpenDAL reader whose reads are recorded as ranged reads."""
+
+    def __init__(self, file: Any, recorder: _ReadRecorder, key: str, at: int) -> None:
+        self._file = file
+        self._recorder = recorder
+        self._key = key
+        self._at = at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._at = self._file.seek(offset, whence)
+        return self._at
+
+    def read(self, size: int | None = None) -> bytes:
+        data = self._file.read() if size is None else self._file.read(size)
+        if data or size is None:
+            options = {"offset": self._at or None, "size": size}
+            self._recorder._record(self._key, options, data)
+        self._at += len(data)
+        return data
+
 
 @on_services
 def test_from_url_writes_and_reads_an_array(service, root, fs):
