@@ -94,7 +94,6 @@ class Backend:
         self._face_lock = threading.Lock()
         #: Whether every call goes to the blocking face, awaited or not: see the module.
         self.inline = caps.in_process
-        self._write_by_file = _write_by_file if caps.file_calls else None
 
     def wrapped(self, wrap: Callable[[Any], Any]) -> Backend:
         """The same backend with both operator faces passed through ``wrap`` (tests count calls)."""
@@ -211,7 +210,7 @@ class Backend:
         path = self._path(name, False)
         caps = self.caps
         if size is None and caps.inline_metadata and not self.blocks():
-            return self._read_to_end(name, path, offset, options)
+            return self._read_to_end(name, offset, options)
         by_file = caps.file_calls and (caps.in_process or (size is None and not offset))
         return self._call(
             "read",
@@ -223,9 +222,7 @@ class Backend:
             **options,
         )
 
-    async def _read_to_end(
-        self, name: str, path: str, offset: int, options: dict[str, Any]
-    ) -> bytes:
+    async def _read_to_end(self, name: str, offset: int, options: dict[str, Any]) -> bytes:
         """An awaited read to the end of a file on fs: a stat in this thread (see
         INLINE_METADATA), then a read of that many bytes.
 
@@ -234,19 +231,18 @@ class Backend:
         and 38 ms this way. A file that shrinks in between fails the read past its
         end, which the caller's clamp reads again within it.
         """
-        meta = await self._call("stat", name, path, metadata=True)
+        meta = await self.stat(name)
         if meta.is_dir:
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         size = meta.content_length - (offset or 0)
         if size <= 0:
             return b""
-        return await self._call("read", name, path, offset=offset or None, size=size, **options)
+        return await self.read(name, offset, size, **options)
 
     def write(self, name: str, data: bytes, *, creating: bool = False, **options: Any) -> Any:
         path = self._path(name, False)
-        return self._call(
-            "write", name, path, data, creating=creating, by_file=self._write_by_file, **options
-        )
+        by_file = _write_by_file if self.caps.file_calls else None
+        return self._call("write", name, path, data, creating=creating, by_file=by_file, **options)
 
     def delete(self, name: str, *, directory: bool = False, recursive: bool = False) -> Any:
         path = self._path(name, directory)

@@ -55,11 +55,13 @@ class ListingCache(Naming):
     """The bookkeeping of fsspec's dircache for this filesystem.
 
     ``dircache`` is replaced by a QuickDirCache with the same settings when the
-    filesystem is made (``_quicken_dircache``).
+    filesystem is made, and ``_paths_seen`` made beside it (``_make_caches``).
     """
 
     #: fsspec's listings cache (a QuickDirCache once the filesystem is made).
     dircache: QuickDirCache
+    #: What single paths are, by name: kept and expired as the listings are.
+    _paths_seen: QuickDirCache
     #: Counts cache invalidations, so a listing made meanwhile is not cached.
     _generation = 0
     #: Whether a name was remembered missing since the cache was last cleared (until
@@ -93,19 +95,11 @@ class ListingCache(Naming):
                     pending.append(info["name"])
         return found
 
-    def _quicken_dircache(self) -> None:
-        """Swap fsspec's dircache for a QuickDirCache with its settings (still empty)."""
-        if not isinstance(self.dircache, QuickDirCache):
-            self.dircache = quick_copy(self.dircache)
-
-    @property
-    def _paths_seen(self) -> QuickDirCache:
-        """What single paths are, by name: kept and expired as the listings are."""
-        try:
-            return self.__dict__["_paths_seen_cache"]
-        except KeyError:
-            seen = self.__dict__["_paths_seen_cache"] = quick_copy(self.dircache)
-            return seen
+    def _make_caches(self) -> None:
+        """Swap fsspec's (still empty) dircache for a QuickDirCache with its settings,
+        and make the cache of single paths with the same."""
+        self.dircache = quick_copy(self.dircache)
+        self._paths_seen = quick_copy(self.dircache)
 
     def _remember(
         self, name: str, kind: str | None, info: dict[str, Any] | None = None, token: int = -1

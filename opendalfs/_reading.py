@@ -142,19 +142,18 @@ class Reading(Naming):
         if caps.reads_to_end or caps.reads_directories:
             return None
         if caps.in_process:
-            return await self._whole_if_small(name, LOCAL_OPEN_READS_WHOLE)
+            return await self._whole_if_small(name, backend, LOCAL_OPEN_READS_WHOLE)
         if not caps.remote:
             return None
-        return await self._whole_if_small(name)
+        return await self._whole_if_small(name, backend, OPEN_READS_WHOLE)
 
-    async def _whole_if_small(self, name: str, limit: int = OPEN_READS_WHOLE) -> bytes | None:
+    async def _whole_if_small(self, name: str, backend: Backend, limit: int) -> bytes | None:
         """All of file ``name`` from one streamed request if it is at most ``limit``
         bytes long; None if it is longer (its stream is dropped after ``limit`` bytes).
 
         The bytes of a longer file are not kept: no ETag came with them, so the
         reads after its stat could not be held to the same version.
         """
-        backend = self._backend(self._locate(name)[1])
         try:
             if backend.caps.in_process:
                 data = await backend.read(name, 0, limit + 1)  # one call, cut at the end

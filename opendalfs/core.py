@@ -171,7 +171,7 @@ max_paths, skip_instance_cache
             listings_expiry_time=listings_expiry_time,
             max_paths=max_paths,
         )
-        self._quicken_dircache()
+        self._make_caches()
         self.scheme = scheme = settings.scheme
         self.protocol = f"opendal+{scheme}"
         if fixed is None:  # the generic class: strip this instance's plain scheme too

@@ -193,8 +193,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
     (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
     fetches exactly what a read asks for, and reads ``block_size`` ahead only
     while reads follow one another; a file no larger than a block is fetched whole.
-    Opening costs at most one request: a small file on a network service that the
-    listing cache does not know is fetched whole by it, and read as it was then.
+    Opening costs at most one request: a small file on a network service (or in an
+    in-process store) that the listing cache does not know is fetched whole by it,
+    and read as it was then.
     Otherwise the size and ETag come from one ``info`` (the cache first); where the
     service can check an ETag, every read requires it, so a file replaced under an
     open reader raises ``OSError(ESTALE)`` instead of mixing old and new bytes.
