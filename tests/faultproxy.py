@@ -12,14 +12,26 @@ traffic (RST, as a crashed peer does); ``slow_down`` answers the next K requests
 itself with S3's ``503 SlowDown``; ``hang`` reads requests and never answers;
 ``stop`` refuses new connections and drops open ones until ``start``.
 
+A request is *in flight* from its head's arrival until the last byte of its
+answer is handed on (the answers are framed too, for this only); ``in_flight``
+counts them now and ``most_in_flight`` the most at once since
+:meth:`FaultProxy.reset_in_flight`, so a test can tell parallel requests from
+sequential ones by counting, not timing.
+
 Every request's head is kept in ``heads``; :func:`kinds` sorts them into what an
 S3 user pays for (HEAD, GET, LIST, PUT, COPY, DELETE, batch DELETE). With ``log``,
-each request's kind and first line are also appended to that file before the
-request is forwarded, so another process can count the requests it caused.
+each request's kind, the requests in flight with it (itself included) and its
+first line are also appended to that file before the request is forwarded, so
+another process can count the requests it caused and how many ran at once.
 
 ``delay`` makes the proxy a delay line, as a distant server is: every piece of
 data, either way, is handed on ``delay`` seconds after it arrived, in order, so a
 request costs two ``delay`` more and a large transfer keeps its throughput.
+``pace`` narrows each connection, as one stream to a cloud store is narrow: each
+direction of each connection carries at most ``pace`` bytes a second (the data
+pass the pace, then the delay line: a link of that bandwidth and length). The
+proxy reads no faster than that, so the sender is held back by TCP's own flow
+control and nothing piles up in the proxy.
 Opening a connection costs nothing more: moto closes each connection after its
 answer, so a client reconnects for every request, which a real store's keep-alive
 spares it. Faults act on requests as they come out of the delay line; a
@@ -36,7 +48,7 @@ import socket
 import struct
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +57,7 @@ HOST = "127.0.0.1"
 CHUNK = 64 * 1024
 _LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _CHUNKED = re.compile(rb"(?im)^transfer-encoding:.*chunked")
+_STATUS = re.compile(rb"^HTTP/\d\.\d (\d{3})")
 _SLOW_DOWN_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message>"
@@ -61,20 +74,31 @@ class FaultProxy:
     """Forwards 127.0.0.1:``port`` to ``upstream`` until a fault is switched on.
 
     Counters (read them while the proxy is idle): ``requests`` seen (and ``heads``,
-    each one's head), ``slowdowns`` answered, ``resets`` made. Anything unexpected inside the
+    each one's head), ``slowdowns`` answered, ``resets`` made, requests ``in_flight``
+    and the ``most_in_flight`` at once. Anything unexpected inside the
     proxy's threads lands in ``errors``; a test should check it stays empty.
+    ``delay`` (seconds each way) and ``pace`` (bytes a second, each direction of
+    each connection) apply to connections opened after they are set.
     """
 
     def __init__(
-        self, upstream: tuple[str, int], *, delay: float = 0.0, log: str | Path | None = None
+        self,
+        upstream: tuple[str, int],
+        *,
+        delay: float = 0.0,
+        pace: float | None = None,
+        log: str | Path | None = None,
     ) -> None:
         self.upstream = upstream
         self.delay = delay
+        self.pace = pace
         self.log = log
         self.requests = 0
         self.heads: list[bytes] = []
         self.slowdowns = 0
         self.resets = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
@@ -106,6 +130,11 @@ class FaultProxy:
     def hang(self) -> None:
         """Read every request and never answer it."""
         self._switch(hang=True)
+
+    def reset_in_flight(self) -> None:
+        """Count ``most_in_flight`` afresh from the requests in flight now."""
+        with self._lock:
+            self.most_in_flight = self.in_flight
 
     def _switch(
         self, budget: int | None = None, once: bool = False, slowdowns: int = 0, hang: bool = False
@@ -150,13 +179,20 @@ class FaultProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _incoming(self, sock: socket.socket) -> Receiver:
-        """What ``sock`` receives, through the delay line when there is one."""
-        return _DelayLine(sock, self.delay) if self.delay else sock
+        """What ``sock`` receives, through the pace and the delay line when there are."""
+        source: Receiver = sock
+        if self.pace:
+            source = _Paced(source, self.pace)
+        if self.delay:
+            source = _DelayLine(source, self.delay)
+        return source
 
     def _serve(self, client: socket.socket) -> None:
         """Read requests from one client connection and act on each as the mode says."""
         reader = _Reader(self._incoming(client))
         upstream: socket.socket | None = None
+        #: The methods of this connection's requests in flight, oldest first.
+        pending: deque[bytes] = deque()
         try:
             while (head := reader.head()) is not None:
                 if _CHUNKED.search(head):
@@ -167,10 +203,14 @@ class FaultProxy:
                 with self._lock:
                     self.requests += 1
                     self.heads.append(head)
+                    pending.append(head.split(b" ", 1)[0])
+                    self.in_flight += 1
+                    self.most_in_flight = max(self.most_in_flight, self.in_flight)
                     if self.log is not None:
                         with open(self.log, "ab") as log:
                             log.write(
-                                kind(head).encode() + b" " + head.split(b"\r\n", 1)[0] + b"\n"
+                                b"%s %d %s\n"
+                                % (kind(head).encode(), self.in_flight, head.split(b"\r\n", 1)[0])
                             )
                     answer = self._slowdowns_left > 0
                     self._slowdowns_left -= answer
@@ -180,6 +220,7 @@ class FaultProxy:
                     for _ in body:
                         pass
                     if answer:
+                        self._answered(pending)
                         is_head = head.startswith(b"HEAD ")
                         client.sendall(SLOW_DOWN_HEAD + (b"" if is_head else _SLOW_DOWN_BODY))
                         return
@@ -187,7 +228,9 @@ class FaultProxy:
                 if upstream is None:
                     upstream = self._track(socket.create_connection(self.upstream))
                     answers = self._incoming(upstream)
-                    threading.Thread(target=_pump, args=(answers, client), daemon=True).start()
+                    threading.Thread(
+                        target=self._pump, args=(answers, client, pending), daemon=True
+                    ).start()
                 for piece in itertools.chain([head], body):
                     allowed = self._spend(len(piece))
                     upstream.sendall(piece[:allowed])
@@ -203,6 +246,45 @@ class FaultProxy:
                 _abort(upstream)  # wakes the pump blocked on it
                 self._untrack(upstream)
             self._untrack(client)
+            with self._lock:  # what was never answered is in flight no more
+                self.in_flight -= len(pending)
+                pending.clear()
+
+    def _pump(self, source: Receiver, target: socket.socket, pending: deque[bytes]) -> None:
+        """Copy answers back to the client until the server closes; then tell the client.
+
+        Each answer is framed to see where it ends: the request it answers is
+        counted out of flight before its last piece goes on, so a client that
+        waits for one answer before its next request is never seen with two.
+        """
+        reader = _Reader(source)
+        with contextlib.suppress(OSError):
+            try:
+                while (head := reader.head()) is not None:
+                    status = _STATUS.match(head)
+                    code = int(status.group(1)) if status else 0
+                    if 100 <= code < 200:  # 100 Continue: the answer is still to come
+                        target.sendall(head)
+                        continue
+                    with self._lock:
+                        method = pending[0] if pending else b""
+                    last = head
+                    for piece in _answer_body(reader, head, method, code):
+                        target.sendall(last)
+                        last = piece
+                    self._answered(pending)
+                    target.sendall(last)
+                target.sendall(reader.buf)  # a piece of a head the server never ended
+            except ConnectionAbortedError:
+                pass  # the server closed in the middle of an answer: the client sees that
+            target.shutdown(socket.SHUT_WR)
+
+    def _answered(self, pending: deque[bytes]) -> None:
+        """The oldest request in ``pending`` has its answer."""
+        with self._lock:
+            if pending:
+                pending.popleft()
+                self.in_flight -= 1
 
     def _spend(self, n: int) -> int:
         """How many of the next ``n`` request bytes may pass before a reset."""
@@ -249,6 +331,17 @@ def kind(head: bytes) -> str:
     return method
 
 
+def _answer_body(reader: _Reader, head: bytes, method: bytes, code: int) -> Iterator[bytes]:
+    """The body of the answer ``head`` to a ``method`` request, piece by piece."""
+    if method == b"HEAD" or code in (204, 304):
+        return iter(())
+    if _CHUNKED.search(head):
+        return reader.chunked()
+    if match := _LENGTH.search(head):
+        return reader.body(int(match.group(1)))
+    return reader.rest()
+
+
 def kinds(heads: Iterable[bytes]) -> Counter[str]:
     """How many requests of each :func:`kind` ``heads`` hold."""
     return Counter(kind(head) for head in heads)
@@ -260,6 +353,30 @@ class Receiver(Protocol):
     def recv(self, size: int, /) -> bytes: ...
 
 
+class _Paced:
+    """Hands on what ``source`` receives at ``rate`` bytes a second at most.
+
+    A token bucket: each piece is held until the bytes before it and itself have
+    had their time at ``rate``; a bucket of :data:`CHUNK` bytes lets a piece handed
+    on late (a busy machine) be made up for by the next one, so the rate holds
+    over a long transfer. While a piece is held nothing more is received, so the
+    kernel's buffers fill and the sender waits, as it would behind a narrow link.
+    """
+
+    def __init__(self, source: Receiver, rate: float) -> None:
+        self._source = source
+        self._rate = rate
+        self._due = time.monotonic()
+
+    def recv(self, size: int, /) -> bytes:
+        data = self._source.recv(min(size, CHUNK))
+        now = time.monotonic()
+        self._due = max(self._due, now - CHUNK / self._rate) + len(data) / self._rate
+        if (wait := self._due - now) > 0:
+            time.sleep(wait)
+        return data
+
+
 class _DelayLine:
     """Hands out what ``sock`` receives ``delay`` seconds after it arrived, in order.
 
@@ -269,12 +386,12 @@ class _DelayLine:
     an error of the socket comes out of the line like its data.
     """
 
-    def __init__(self, sock: socket.socket, delay: float) -> None:
+    def __init__(self, sock: Receiver, delay: float) -> None:
         self._delay = delay
         self._queue: queue.SimpleQueue[tuple[float, bytes | OSError]] = queue.SimpleQueue()
         threading.Thread(target=self._fill, args=(sock,), daemon=True).start()
 
-    def _fill(self, sock: socket.socket) -> None:
+    def _fill(self, sock: Receiver) -> None:
         data: bytes | OSError = b""
         try:
             while data := sock.recv(CHUNK):
@@ -343,13 +460,13 @@ class _Reader:
             size -= len(piece)
             yield piece
 
-
-def _pump(source: Receiver, target: socket.socket) -> None:
-    """Copy answers back to the client until the server closes; then tell the client."""
-    with contextlib.suppress(OSError):
-        while data := source.recv(CHUNK):
-            target.sendall(data)
-        target.shutdown(socket.SHUT_WR)
+    def rest(self) -> Iterator[bytes]:
+        """Everything until the peer closes (an answer without a length)."""
+        if self.buf:
+            yield self.buf
+            self.buf = b""
+        while data := self.sock.recv(CHUNK):
+            yield data
 
 
 def _linger_zero(sock: socket.socket) -> None:

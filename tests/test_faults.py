@@ -543,3 +543,68 @@ def test_a_chunked_request_body_is_framed_and_forwarded(s3):
     direct = OpendalFileSystem("s3", skip_instance_cache=True, **s3.options)
     assert direct.cat_file(f"{s3.container}/{key}") == b"hello world"
     direct.rm(f"{s3.container}/{key}")
+
+
+def test_a_paced_connection_carries_whole_requests_and_answers_both_ways(s3, tmp_path):
+    """The big-object bench's proxy: paced and delayed, a multipart write and a read
+    pass byte for byte, and every request is answered and out of flight at the end."""
+    endpoint = urlparse(s3.options["endpoint"])
+    log = tmp_path / "requests.log"
+    proxy = FaultProxy((endpoint.hostname, endpoint.port), delay=0.005, pace=32 * MiB, log=log)
+    fs = OpendalFileSystem("s3", skip_instance_cache=True, **{**s3.options, "endpoint": proxy.url})
+    path = f"{s3.container}/paced-{uuid.uuid4().hex[:12]}"
+    try:
+        fs.pipe_file(path, BIG)
+        assert fs.cat_file(path) == BIG
+        assert fs.cat_file(path, start=MiB, end=2 * MiB) == BIG[MiB : 2 * MiB]
+        fs.rm(path)
+    finally:
+        proxy.close()
+    assert proxy.errors == []
+    assert proxy.in_flight == 0
+    # Each logged line: kind, the requests in flight with it, the request line.
+    lines = [line.split(" ", 2) for line in log.read_text().splitlines()]
+    assert [k for k, _, _ in lines] == [kind(head) for head in proxy.heads]
+    assert all(1 <= int(n) <= proxy.most_in_flight for _, n, _ in lines)
+    assert {"PUT", "GET", "DELETE"} <= {k for k, _, _ in lines}
+
+
+def test_requests_in_flight_are_counted_from_head_to_the_end_of_their_answer(s3):
+    """Requests held unanswered are all in flight at once; a client that waits for
+    each answer before its next request never has two in flight."""
+    endpoint = urlparse(s3.options["endpoint"])
+    proxy = FaultProxy((endpoint.hostname, endpoint.port))
+    fs = OpendalFileSystem("s3", skip_instance_cache=True, **{**s3.options, "endpoint": proxy.url})
+    path = f"{s3.container}/in-flight-{uuid.uuid4().hex[:12]}"
+    request = f"GET /{path} HTTP/1.1\r\nHost: {endpoint.netloc}\r\n\r\n".encode()
+    try:
+        proxy.hang()
+        clients = [socket.create_connection(("127.0.0.1", proxy.port)) for _ in range(3)]
+        for client in clients:
+            client.sendall(request)
+        wait_until(lambda: proxy.requests == 3)
+        assert (proxy.in_flight, proxy.most_in_flight) == (3, 3)
+        for client in clients:
+            client.close()
+        wait_until(lambda: proxy.in_flight == 0)  # a dropped connection's requests end
+
+        proxy.forward()
+        proxy.reset_in_flight()
+        assert proxy.most_in_flight == 0
+        fs.pipe_file(path, OLD)
+        for _ in range(3):
+            assert fs.cat_file(path) == OLD
+        fs.rm(path)
+    finally:
+        proxy.close()
+    assert proxy.errors == []
+    assert (proxy.in_flight, proxy.most_in_flight) == (0, 1)
+
+
+def wait_until(condition: Callable[[], bool], guard: float = HANG_GUARD) -> None:
+    """Wait for the proxy's threads to get ``condition`` true; fails if they never do."""
+    deadline = time.monotonic() + guard
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not true within {guard} s")
+        time.sleep(0.01)
