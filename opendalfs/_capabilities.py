@@ -185,6 +185,9 @@ class Capabilities:
     """Awaited metadata calls run in the loop's thread: see INLINE_METADATA."""
     file_calls: bool
     """Blocking reads and writes go through file objects: see FILE_CALLS."""
+    reads_in_parts: bool
+    """A big read goes as parallel ranged requests of one version (opendalfs/_parts.py):
+    the service is reached over a network, checks ``if_match`` and takes ranged reads."""
 
     @classmethod
     def of(cls, op: opendal.AsyncOperator, scheme: str) -> Capabilities:
@@ -219,4 +222,7 @@ class Capabilities:
             remote=scheme not in LOCAL,
             inline_metadata=scheme in INLINE_METADATA,
             file_calls=scheme in FILE_CALLS,
+            reads_in_parts=(
+                scheme not in LOCAL and cap.read_with_if_match and scheme not in READS_TO_END
+            ),
         )

@@ -18,7 +18,12 @@ from opendalfs._writers import check_count
 
 #: Part size and parallel parts of a multipart write.
 DEFAULT_WRITE_CHUNK = 8 * 2**20
-DEFAULT_WRITE_CONCURRENT = 4
+DEFAULT_WRITE_CONCURRENT = 8
+
+#: Part size and parallel parts of a big read over a network (see opendalfs/_parts.py):
+#: AWS suggests ranges of 8-16 MB, and boto3 reads 8 MiB parts, 10 at a time.
+DEFAULT_READ_CHUNK = 8 * 2**20
+DEFAULT_READ_CONCURRENT = 8
 
 #: Retries of a failure OpenDAL flags temporary, on services reached over a network.
 DEFAULT_RETRIES = 3
@@ -58,6 +63,8 @@ class Settings:
     timeout: float | None
     write_chunk: int
     write_concurrent: int
+    read_chunk: int
+    read_concurrent: int
     sync_driver: str
     version_aware: bool
 
@@ -71,6 +78,8 @@ def checked_settings(
     timeout: float | None,
     write_chunk: int,
     write_concurrent: int,
+    read_chunk: int,
+    read_concurrent: int,
     sync_driver: str | None,
     version_aware: bool,
 ) -> Settings:
@@ -90,6 +99,8 @@ def checked_settings(
         raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")
     check_count("write_chunk", write_chunk)
     check_count("write_concurrent", write_concurrent)
+    check_count("read_chunk", read_chunk)
+    check_count("read_concurrent", read_concurrent)
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
@@ -106,7 +117,15 @@ def checked_settings(
     if not isinstance(version_aware, bool):
         raise ValueError(f"version_aware must be True or False, not {version_aware!r}")
     return Settings(
-        scheme, retries, timeout, write_chunk, write_concurrent, sync_driver, version_aware
+        scheme,
+        retries,
+        timeout,
+        write_chunk,
+        write_concurrent,
+        read_chunk,
+        read_concurrent,
+        sync_driver,
+        version_aware,
     )
 
 

@@ -34,6 +34,9 @@ class Naming(AsyncFileSystem):
     #: The one container this instance may use (the ``bucket=`` option), else None.
     container: str | None
     version_aware: bool
+    #: Part size and parts at once of a big read over a network (see opendalfs/_parts.py).
+    read_chunk: int
+    read_concurrent: int
 
     @classmethod
     def _strip_protocol(cls, path: Any) -> Any:

@@ -14,7 +14,8 @@ from typing import Any
 
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback, NoOpCallback
 
-from opendalfs import _paths
+from opendalfs import _parts, _paths
+from opendalfs._backend import Backend
 from opendalfs._naming import Naming
 from opendalfs._writers import creates
 
@@ -165,7 +166,8 @@ class Transfers(Naming):
         No stat first unless a callback wants the size (and the listing cache
         does not know it) or the service reads directories as pages: without
         one, a directory is recognised when its read fails. Local disk I/O runs in a
-        worker thread so it overlaps the network.
+        worker thread so it overlaps the network. Over a network a file longer than
+        ``read_chunk`` comes down in parallel parts (see :meth:`_download_in_parts`).
         """
         name, container, _ = self._locate(rpath)
         if await asyncio.to_thread(os.path.isdir, lpath):
@@ -182,13 +184,10 @@ class Transfers(Naming):
             callback.set_size(info["size"])
         local = await asyncio.to_thread(open, lpath, "wb")
         try:
-            reader = await backend.open_reader(name)
-            try:
-                while chunk := await reader.read(STREAM_CHUNK):
-                    await asyncio.to_thread(local.write, chunk)
-                    callback.relative_update(len(chunk))
-            finally:
-                await reader.close()
+            if backend.caps.reads_in_parts and (info is None or info["size"] > self.read_chunk):
+                await self._download_in_parts(name, backend, info is None, local, callback)
+            else:
+                await _stream_down(backend, name, local, callback)
             await asyncio.to_thread(local.close)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             local.close()
@@ -201,6 +200,38 @@ class Transfers(Naming):
             local.close()
             _remove_quietly(lpath)
             raise
+
+    async def _download_in_parts(
+        self, name: str, backend: Backend, probe: bool, local: Any, callback: Callback
+    ) -> None:
+        """File ``name`` written into ``local`` in parallel parts of one version, each at
+        its offset (see opendalfs/_parts.py).
+
+        With ``probe`` (nothing is known of the file) a plain GET of ``read_chunk`` + 1
+        bytes comes first: a small file ends within it, and that is the download.
+        """
+        if probe:
+            data = await self._read_if_short(name, backend, 0, {})
+            if data is not None:
+                await asyncio.to_thread(local.write, data)
+                callback.relative_update(len(data))
+                return
+        meta = await backend.stat(name)
+        if meta.is_dir:
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name)
+        if meta.etag is None:  # nothing holds parts to one version: one stream
+            await _stream_down(backend, name, local, callback)
+            return
+        await _parts.download(
+            backend,
+            name,
+            meta.content_length,
+            local,
+            chunk=self.read_chunk,
+            concurrent=self.read_concurrent,
+            options={"if_match": meta.etag},
+            callback=callback,
+        )
 
     async def _put_file(
         self,
@@ -231,6 +262,17 @@ class Transfers(Naming):
                 callback.relative_update(len(chunk))
             await writer.close()
         self._written(name, "file")
+
+
+async def _stream_down(backend: Backend, name: str, local: Any, callback: Callback) -> None:
+    """File ``name`` through one reader into ``local``, ``STREAM_CHUNK`` bytes a step."""
+    reader = await backend.open_reader(name)
+    try:
+        while chunk := await reader.read(STREAM_CHUNK):
+            await asyncio.to_thread(local.write, chunk)
+            callback.relative_update(len(chunk))
+    finally:
+        await reader.close()
 
 
 def _remove_quietly(path: str) -> None:

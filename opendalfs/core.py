@@ -17,6 +17,8 @@ from opendalfs._aliases import resolve as resolve_aliases
 from opendalfs._backend import Backend
 from opendalfs._capabilities import DEFAULT_OPTIONS, LOCAL_ROOTS, PROCESS_LOCAL
 from opendalfs._config import (
+    DEFAULT_READ_CHUNK,
+    DEFAULT_READ_CONCURRENT,
     DEFAULT_WRITE_CHUNK,
     DEFAULT_WRITE_CONCURRENT,
     check_fs_root,
@@ -34,6 +36,7 @@ from opendalfs._operators import (
     secrets_of,
     service_options,
 )
+from opendalfs._parts import write_options
 from opendalfs._reading import Reading
 from opendalfs._services import is_secret, service_config
 from opendalfs._sync import mirror
@@ -75,9 +78,14 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, ListingCache):
     write_chunk : int, default 8 MiB
         Bytes per part when a file is written in parts (multipart uploads); also
         the write block size of files. ``open(..., write_chunk=...)`` overrides it.
-    write_concurrent : int, default 4
+    write_concurrent : int, default 8
         Parts uploaded at once. Memory held by one writing file is bounded by
         about ``write_chunk * (write_concurrent + 3)``.
+    read_chunk, read_concurrent : int, default 8 MiB and 8
+        Over a network (s3, gcs, azblob …), a read of more than ``read_chunk``
+        bytes goes as ranged requests of that size, ``read_concurrent`` at once,
+        all held to one version of the object; ``get_file`` writes each part where
+        it belongs, holding about ``read_chunk * read_concurrent`` bytes.
     sync_driver : {"blocking", "loop"}, optional
         How the sync API runs an operation that makes one or a few OpenDAL calls
         in sequence (``info``, ``cat_file``, ``pipe_file``, ``ls`` …):
@@ -141,6 +149,8 @@ max_paths, skip_instance_cache
         timeout: float | None = 60.0,
         write_chunk: int = DEFAULT_WRITE_CHUNK,
         write_concurrent: int = DEFAULT_WRITE_CONCURRENT,
+        read_chunk: int = DEFAULT_READ_CHUNK,
+        read_concurrent: int = DEFAULT_READ_CONCURRENT,
         asynchronous: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         batch_size: int | None = None,
@@ -160,6 +170,8 @@ max_paths, skip_instance_cache
             timeout=timeout,
             write_chunk=write_chunk,
             write_concurrent=write_concurrent,
+            read_chunk=read_chunk,
+            read_concurrent=read_concurrent,
             sync_driver=sync_driver,
             version_aware=version_aware,
         )
@@ -181,6 +193,8 @@ max_paths, skip_instance_cache
         self.timeout = settings.timeout
         self.write_chunk = settings.write_chunk
         self.write_concurrent = settings.write_concurrent
+        self.read_chunk = settings.read_chunk
+        self.read_concurrent = settings.read_concurrent
         self.sync_driver = settings.sync_driver
         #: Whether versions of objects can be named (``version_id``, ``?versionId=``).
         self.version_aware = settings.version_aware
@@ -635,6 +649,9 @@ max_paths, skip_instance_cache
                     f"{name}: pipe_file writes bytes-like data, not {type(value).__name__}"
                 )
             value = bytes(value)
+        options.update(
+            write_options(backend.caps, self.write_chunk, self.write_concurrent, len(value))
+        )
         await backend.write(name, value, creating=creating, **options)
         self._written(name, "file")
 
@@ -823,9 +840,9 @@ max_paths, skip_instance_cache
         creating = mode == "xb"
         name, backend, options = await self._prepare_write(path, creating, options)
         caps = backend.caps
-        if caps.write_multi:
-            options["chunk"] = chunk or self.write_chunk
-            options["concurrent"] = concurrent or self.write_concurrent
+        options.update(
+            write_options(caps, chunk or self.write_chunk, concurrent or self.write_concurrent)
+        )
         old = await self._info_or_none(name) if mode == "ab" else None
         if old is not None and old["type"] != "file":
             raise IsADirectoryError(errno.EISDIR, "is a directory", name)

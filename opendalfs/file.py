@@ -112,8 +112,9 @@ class _Download:
     open from there on, so a file read front to back costs one request (as a raw
     OpenDAL reader does) instead of one per block. Any other read is a ranged
     read, except where the reader seeks in place (memory, fs): there every read
-    goes through the one reader. The reader carries the ETag seen at open where
-    the service checks it.
+    goes through the one reader. A read of more than ``read_chunk`` bytes over a
+    network is a ranged read, in parallel parts (see opendalfs/_parts.py). The
+    reader carries the ETag seen at open where the service checks it.
     """
 
     fs: OpendalFileSystem
@@ -142,7 +143,8 @@ class _Download:
         in_sequence = start in (self._last_end, self._reader_at)
         self._last_end = end
         whole = self._reader is None and start == 0 and end >= self.size  # no reader for it
-        if use == "ranged" or (use == "stream" and not in_sequence) or whole:
+        big = end - start > self.fs.read_chunk  # a ranged read goes in parallel parts
+        if use == "ranged" or (use == "stream" and (big or not in_sequence)) or whole:
             return await self.fs._read_for_open_file(
                 self.path, start, end, self._etag(), self._version
             )

@@ -380,12 +380,13 @@ def test_write_chunk_and_concurrency_reach_the_writer(fs, root, counting, servic
     assert fs.cat_file(f"{root}/w") == b"x"
 
 
-def test_filesystem_write_options_are_validated(service):
+@pytest.mark.parametrize(
+    "option", ["write_chunk", "write_concurrent", "read_chunk", "read_concurrent"]
+)
+def test_filesystem_part_options_are_validated(service, option):
     for bad in (0, -1, 1.5, "8MiB", True):
-        with pytest.raises(ValueError, match="write_chunk"):
-            service.filesystem(write_chunk=bad, skip_instance_cache=True)
-        with pytest.raises(ValueError, match="write_concurrent"):
-            service.filesystem(write_concurrent=bad, skip_instance_cache=True)
+        with pytest.raises(ValueError, match=option):
+            service.filesystem(**{option: bad}, skip_instance_cache=True)
 
 
 @pytest.mark.any_service
