@@ -67,9 +67,12 @@ def read_options(chunk: int, concurrent: int) -> dict[str, int]:
 def write_options(
     caps: Capabilities, chunk: int, concurrent: int, size: int | None = None
 ) -> dict[str, int]:
-    """OpenDAL's write options for a multipart upload, where the service writes in parts
-    and the data (``size`` bytes, when known) are more than one part."""
-    if not caps.write_multi or (size is not None and size <= chunk):
+    """OpenDAL's write options for a multipart upload, where the service writes in parts.
+
+    Given the ``size`` of a one-shot write, only one of more than a part over a
+    network: on fs a write of bytes in hand is one call, best left as it is.
+    """
+    if not caps.write_multi or (size is not None and (size <= chunk or not caps.remote)):
         return {}
     return {"chunk": chunk, "concurrent": concurrent}
 

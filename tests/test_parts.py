@@ -307,6 +307,20 @@ def test_a_reset_in_one_part_of_a_read_retries_that_part(wire: Wire, driver: str
 
 
 @on_s3
+@pytest.mark.parametrize("driver", ["blocking", "loop"])
+def test_a_busy_answer_to_one_part_retries_that_part(wire: Wire, driver: str) -> None:
+    wire.direct.pipe_file(wire.path("big"), DATA)
+    fs = wire.fs(sync_driver=driver)
+    fs.ls(wire.dir)  # the file's size and ETag: opening it asks nothing
+    with fs.open(wire.path("big"), "rb") as f:
+        wire.proxy.slow_down(1)  # the first part's request is answered 503 SlowDown
+        data, heads = wire.sent(f.read)
+    assert data == DATA
+    assert wire.proxy.slowdowns == 1
+    assert len(heads) == len(ranged(heads)) == 5 + 1
+
+
+@on_s3
 @pytest.mark.parametrize("how", ["pipe_file", "put_file"])
 def test_a_reset_in_one_part_of_a_write_retries_that_part(
     wire: Wire, how: str, tmp_path: Path
