@@ -38,6 +38,14 @@ knows the file, a range with an end) the stat or the probe is skipped as far as
 the version allows. A binding that returned the first GET's ETag would let those
 bytes stay: then they would be the first part, checked like the others.
 
+**Many big files at once.** fsspec's ``get`` and ``put`` of a tree run up to
+``batch_size`` files at once (128 by default): with every big file's parts in
+flight too, that would be a thousand connections (past a common limit of 1024
+open files) and gigabytes held. So the parts of all downloads of one filesystem
+share ``read_concurrent`` :class:`Slots`, and the uploads of big local files share
+``write_concurrent``: each takes one slot per part it will have in flight. Small
+files (one request each) take none, and still go ``batch_size`` at once.
+
 **Writes.** A write of more than ``write_chunk`` bytes goes up as a multipart
 upload of ``write_concurrent`` parts at once where the service writes in parts
 (OpenDAL's ``chunk``/``concurrent``); its RetryLayer retries each part alone.
@@ -52,6 +60,9 @@ import asyncio
 import errno
 import os
 import threading
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import IO, Any
 
 from fsspec.callbacks import Callback
@@ -83,6 +94,45 @@ def parts(start: int, stop: int, chunk: int) -> list[tuple[int, int]]:
     return [(offset, min(chunk, stop - offset)) for offset in range(start, stop, chunk)]
 
 
+class Slots:
+    """A pool of ``size`` parts in flight, shared by the transfers of one filesystem.
+
+    asyncio's primitives belong to the loop that first waits on them, and one
+    filesystem may run on several (fsspec's IO loop, a caller's), so there is a
+    pool per loop.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pools: weakref.WeakKeyDictionary[Any, tuple[asyncio.Semaphore, asyncio.Lock]]
+        self._pools = weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def take(self, wanted: int) -> AsyncIterator[int]:
+        """Hold ``wanted`` slots (at most the pool's size) while the block runs;
+        yields how many. Slots are taken one holder at a time, so two holders
+        waiting for the last slots cannot each keep the other waiting."""
+        if wanted < 1:
+            yield 0
+            return
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = (asyncio.Semaphore(self.size), asyncio.Lock())
+        slots, taking = pool
+        count = min(wanted, self.size)
+        taken = 0
+        try:
+            async with taking:
+                while taken < count:
+                    await slots.acquire()
+                    taken += 1
+            yield count
+        finally:
+            for _ in range(taken):
+                slots.release()
+
+
 async def download(
     backend: Any,
     name: str,
@@ -90,20 +140,20 @@ async def download(
     local: IO[bytes],
     *,
     chunk: int,
-    concurrent: int,
+    slots: Slots,
     options: dict[str, Any],
     callback: Callback,
 ) -> None:
     """Write bytes ``0:size`` of ``name`` into the local file ``local`` at their offsets,
-    ``concurrent`` parts in flight at once; the first failure cancels the rest.
+    each part holding one of ``slots`` while it is read and written; the first failure
+    cancels the rest.
 
     ``options`` carry the ``if_match`` that holds every part to one version.
     """
-    slots = asyncio.Semaphore(concurrent)
     write_at = _writer_at(local)
 
     async def part(offset: int, length: int) -> None:
-        async with slots:  # the read and its write: at most ``concurrent`` parts held
+        async with slots.take(1):  # the read and its write: what the pool bounds
             data = await backend.read(name, offset, length, **options)
             if len(data) != length:
                 raise OSError(errno.EIO, f"part at {offset} came back short", name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import os
 from glob import has_magic
 from typing import Any
@@ -228,7 +229,7 @@ class Transfers(Naming):
             meta.content_length,
             local,
             chunk=self.read_chunk,
-            concurrent=self.read_concurrent,
+            slots=self._read_slots,
             options={"if_match": meta.etag},
             callback=callback,
         )
@@ -255,13 +256,26 @@ class Transfers(Naming):
         creating = creates(mode, name)
         size = await asyncio.to_thread(os.path.getsize, lpath)
         callback.set_size(size)
+        parts = -(-size // self.write_chunk) if size > self.write_chunk else 0
         with open(lpath, "rb") as local:  # noqa: ASYNC230 - opening is instant; reads go to a thread
-            writer = await self._open_writer(name, "xb" if creating else "wb", **kwargs)
-            while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
-                await writer.write(chunk)
-                callback.relative_update(len(chunk))
-            await writer.close()
+            async with self._write_slots.take(parts) as concurrent:  # see opendalfs/_parts.py
+                mode = "xb" if creating else "wb"
+                writer = await self._open_writer(name, mode, None, concurrent or None, **kwargs)
+                while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
+                    await writer.write(chunk)
+                    callback.relative_update(len(chunk))
+                await writer.close()
         self._written(name, "file")
+
+    @functools.cached_property
+    def _read_slots(self) -> _parts.Slots:
+        """The parts all downloads of this filesystem may have in flight at once."""
+        return _parts.Slots(self.read_concurrent)
+
+    @functools.cached_property
+    def _write_slots(self) -> _parts.Slots:
+        """The parts all uploads of big local files may have in flight at once."""
+        return _parts.Slots(self.write_concurrent)
 
 
 async def _stream_down(backend: Backend, name: str, local: Any, callback: Callback) -> None:

@@ -233,6 +233,29 @@ def test_a_file_the_cache_knows_to_be_big_skips_the_first_get(wire: Wire) -> Non
     assert len(ranged(heads)) == len(heads) - 1 == 5  # a stat for the ETag, the parts
 
 
+def test_a_tree_of_big_files_shares_the_parts_in_flight(wire: Wire, tmp_path: Path) -> None:
+    """``get`` and ``put`` run many files at once; their parts share ``read_concurrent``
+    and ``write_concurrent`` slots, so the connections stay bounded (each file still
+    makes one more request, a stat or its upload's start, outside the slots)."""
+    if wire.scheme == "gcs":
+        pytest.skip("fake-gcs-server lacks the XML multipart upload API that OpenDAL uses")
+    files = 4
+    up = tmp_path / "up"
+    up.mkdir()
+    for i in range(files):
+        (up / f"f{i}").write_bytes(BIG_WRITE)
+    fs = wire.fs()
+    _, heads = wire.sent(lambda: fs.put(str(up), wire.path("tree"), recursive=True))
+    assert len([head for head in heads if _PART.search(head)]) == 4 * files
+    assert 1 < wire.proxy.most_in_flight <= CONCURRENT + 2
+    down = tmp_path / "down"
+    fs = wire.fs()
+    _, heads = wire.sent(lambda: fs.get(wire.path("tree"), str(down), recursive=True))
+    assert [(down / f"f{i}").read_bytes() == BIG_WRITE for i in range(files)] == [True] * files
+    assert len(ranged(heads)) == 16 * files
+    assert 1 < wire.proxy.most_in_flight <= CONCURRENT + files
+
+
 def write_file(fs: OpendalFileSystem, path: str, data: bytes) -> None:
     with fs.open(path, "wb") as f:
         for start in range(0, len(data), MiB):
