@@ -122,6 +122,13 @@ def read_in_two(fs: OpendalFileSystem, path: str) -> bytes:
         return f.read(len(DATA) // 2) + f.read()
 
 
+def read_into(fs: OpendalFileSystem, path: str) -> bytes:
+    buffer = bytearray(len(DATA))
+    with fs.open(path, "rb") as f:
+        assert f.readinto(buffer) == len(DATA)
+    return bytes(buffer)
+
+
 def read_async(fs: OpendalFileSystem, path: str) -> bytes:
     """Read through the async file, from an instance like ``fs`` made for the loop."""
 
@@ -167,6 +174,7 @@ READS: dict[str, tuple[Callable[..., bytes], slice, Counter[str]]] = {
         slice(None),
         Counter(GET=1 + 3 + 3, HEAD=1),  # each half is 3 parts of CHUNK
     ),
+    "readinto": (lambda fs, p, _: read_into(fs, p), slice(None), Counter(GET=1 + 5, HEAD=1)),
     "async_file": (lambda fs, p, _: read_async(fs, p), slice(None), Counter(GET=1 + 5, HEAD=1)),
     "get_file": (get_file, slice(None), Counter(GET=1 + 5, HEAD=1)),
 }
