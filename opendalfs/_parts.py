@@ -31,12 +31,14 @@ when the first GET was answered; and Last-Modified cannot order the two (S3 stam
 a multipart object with the time its upload *began*, which may precede the first
 GET although the object replaced it after). Keeping them could join the first
 part of one version to the rest of another. So an object of unknown size larger
-than ``read_chunk`` costs one part's worth of bytes more (read alone, before the
-others), and the request counts stay: a small object one GET, a big one that GET,
-a HEAD and its parts. Where the size is known (an open file, a listing cache that
-knows the file, a range with an end) the stat or the probe is skipped as far as
-the version allows. A binding that returned the first GET's ETag would let those
-bytes stay: then they would be the first part, checked like the others.
+than ``read_chunk`` costs one part's worth of bytes more, read alone before the
+others (128 MiB at 20 MB/s a connection: ``cat_file`` 2.4-2.5 s, where an open
+file, whose first request reads 1 MiB, took 2.1-2.2 s); a small object is one GET,
+a big one that GET, a HEAD and its parts. Where the size is known (an open file, a
+listing cache that knows the file, a range with an end) the first GET is skipped,
+and the HEAD too where the ETag is known. A binding that returned the first GET's
+ETag would let those bytes stay: they would be the first part, checked like the
+others.
 
 **Many big files at once.** fsspec's ``get`` and ``put`` of a tree run up to
 ``batch_size`` files at once (128 by default): with every big file's parts in
