@@ -90,12 +90,18 @@ class _ReadRecorder:
         )
 
     def open(self, key: str, mode: str, **options: Any) -> Any:
-        """A blocking reader's reads are recorded too: in-process stores read through
-        readers (opendalfs' FILE_CALLS)."""
+        """A reader's reads are recorded too: in-process stores read through blocking
+        readers (opendalfs' FILE_CALLS), and a whole read over a network starts with
+        one (opendalfs/_parts.py)."""
         opened = self._op.open(key, mode, **options)
-        if mode != "rb" or inspect.isawaitable(opened):
+        if mode != "rb":
             return opened
-        return _RecordedReader(opened, self, key, options.get("offset") or 0)
+        if inspect.isawaitable(opened):
+            return self._recorded_async(opened, key)
+        return _RecordedReader(opened, self, key, 0)
+
+    async def _recorded_async(self, opening: Any, key: str) -> Any:
+        return _AsyncRecordedReader(await opening, self, key, 0)
 
 
 class _RecordedReader:
@@ -115,12 +121,27 @@ class _RecordedReader:
         return self._at
 
     def read(self, size: int | None = None) -> bytes:
-        data = self._file.read() if size is None else self._file.read(size)
+        return self._seen(size, self._file.read() if size is None else self._file.read(size))
+
+    def _seen(self, size: int | None, data: bytes) -> bytes:
         if data or size is None:
             options = {"offset": self._at or None, "size": size}
             self._recorder._record(self._key, options, data)
         self._at += len(data)
         return data
+
+
+class _AsyncRecordedReader(_RecordedReader):
+    """An async OpenDAL reader whose reads are recorded as ranged reads."""
+
+    async def seek(self, offset: int, whence: int = 0) -> int:  # type: ignore[override]
+        self._at = await self._file.seek(offset, whence)
+        return self._at
+
+    async def read(self, size: int | None = None) -> bytes:  # type: ignore[override]
+        return self._seen(
+            size, await (self._file.read() if size is None else self._file.read(size))
+        )
 
 
 @on_services
