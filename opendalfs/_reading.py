@@ -24,10 +24,6 @@ MAX_OFFSET = 2**63 - 1
 #: stat first, when they are at most this long (see Reading._whole_if_small).
 OPEN_READS_WHOLE = 2**20
 
-#: The same on in-process services, where reading this much costs less than a stat
-#: (4 against 15 µs on memory).
-LOCAL_OPEN_READS_WHOLE = 2**16
-
 
 class Reading(Naming):
     """The reading half of the filesystem: whole files, byte ranges, open files' reads."""
@@ -51,7 +47,7 @@ class Reading(Naming):
         backend = self._backend(container)
         options = _read_options(kwargs, name, backend, version)
         if (start is not None and start < 0) or (end is not None and end < 0):
-            size = (await self._info(name, version_id=version))["size"]
+            size = (await self._info(name, version_id=version, refresh=True))["size"]
             start = _clamp(start, size)
             end = _clamp(end, size)
         start = start or 0
@@ -123,49 +119,52 @@ class Reading(Naming):
         """File ``name`` fetched whole by the request that opens it to read, if it is
         small; None where a stat comes first.
 
-        Where a request is a round trip, that one read answers what a stat would
-        (the file exists, its size) and brings the bytes. A stat comes first where
-        the cache knows the file (or knows it missing), where a read must run to its
-        end (FTP: a stream dropped part way aborts a transfer), where reading a
-        directory returns a page (WebDAV), for a larger file, and on fs and other
-        local services (a stat costs microseconds there, and a probing read of a
-        large file on fs fetches 2 MiB). In-process services (memory …) fetch up to
-        LOCAL_OPEN_READS_WHOLE, in one call made in this thread (see FILE_CALLS).
+        An open always asks the store, never a cache: a file changed elsewhere is
+        read as it is now. Where a request is a round trip, one read answers what a
+        stat would (the file exists, its size) and brings the bytes. A stat comes
+        first where a read must run to its end (FTP: a stream dropped part way
+        aborts a transfer), where reading a directory returns a page (WebDAV), where
+        a cached listing says the file is larger (the size only steers the choice),
+        and on fs and other local services (a stat costs microseconds there, and a
+        probing read of a large file on fs fetches 2 MiB). In-process services
+        (memory …) read the file whole, whatever its size, in one call made in this
+        thread, as fsspec's memory filesystem copies it at open: another instance's
+        write then cannot mix into the reads.
         """
-        try:
-            if self._cached_info(name) is not None:
-                return None
-        except FileNotFoundError:
-            return None  # the stat raises it, naming the path
         backend = self._backend(self._locate(name)[1])
         caps = backend.caps
         if caps.reads_to_end or caps.reads_directories:
             return None
         if caps.in_process:
-            return await self._whole_if_small(name, backend, LOCAL_OPEN_READS_WHOLE)
+            return await self._whole_if_small(name, backend, None)
         if not caps.remote:
+            return None
+        listed = self._listed_size(name)
+        if listed is not None and listed > OPEN_READS_WHOLE:
             return None
         return await self._whole_if_small(name, backend, OPEN_READS_WHOLE)
 
-    async def _whole_if_small(self, name: str, backend: Backend, limit: int) -> bytes | None:
+    async def _whole_if_small(self, name: str, backend: Backend, limit: int | None) -> bytes | None:
         """All of file ``name`` from one streamed request if it is at most ``limit``
-        bytes long; None if it is longer (its stream is dropped after ``limit`` bytes).
+        bytes long (None: any length); None if it is longer (its stream is dropped
+        after ``limit`` bytes).
 
         The bytes of a longer file are not kept: no ETag came with them, so the
         reads after its stat could not be held to the same version.
         """
         try:
             if backend.caps.in_process:
-                data = await backend.read(name, 0, limit + 1)  # one call, cut at the end
+                # One call, cut at the end.
+                data = await backend.read(name, 0, None if limit is None else limit + 1)
             else:
                 reader = await backend.open_reader(name)
                 try:
-                    data = await self._read_from_reader(reader, limit + 1)
+                    data = await self._read_from_reader(reader, (limit or 0) + 1)
                 finally:
                     await reader.close()
         except (FileNotFoundError, NotADirectoryError) as exc:
             await self._explain_missing(name, exc)
-        return data if len(data) <= limit else None
+        return data if limit is None or len(data) <= limit else None
 
     async def _read_for_open_file(
         self, name: str, start: int, end: int, etag: str | None, version: str | None = None

@@ -193,12 +193,13 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
     (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
     fetches exactly what a read asks for, and reads ``block_size`` ahead only
     while reads follow one another; a file no larger than a block is fetched whole.
-    Opening costs at most one request: a small file on a network service (or in an
-    in-process store) that the listing cache does not know is fetched whole by it,
-    and read as it was then.
-    Otherwise the size and ETag come from one ``info`` (the cache first); where the
-    service can check an ETag, every read requires it, so a file replaced under an
-    open reader raises ``OSError(ESTALE)`` instead of mixing old and new bytes.
+    Opening costs one request, and always asks the store (never a cache), so a
+    file changed elsewhere is read as it is now: a small file on a network service
+    is fetched whole by it (an in-process store's file, whatever its size), and
+    read as it was then; otherwise one fresh ``info`` brings the size and ETag, and
+    where the service can check an ETag every read requires it, so a file replaced
+    under an open reader raises ``OSError(ESTALE)`` instead of mixing old and new
+    bytes.
 
     Writes take ``write_chunk`` and ``write_concurrent`` (defaults from the
     filesystem). A file left by an exception, or dropped unclosed, is discarded.
@@ -224,7 +225,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         write_block = self._setup_upload(fs, path, mode, kwargs)
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
-        kwargs.setdefault("cache_type", SequentialCache.name)
+        chosen_cache = kwargs.setdefault("cache_type", None)
+        if chosen_cache is None:
+            kwargs["cache_type"] = SequentialCache.name
         # One read at a time: caches such as "background" fetch from another thread,
         # and an OpenDAL reader takes one call at a time.
         self._reading = threading.Lock()
@@ -234,11 +237,17 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         elif mode == "rb" and kwargs.get("size") is None:
             self.fs = fs
             whole = self._run(fs._whole_at_open, path)
-            if whole is not None:
+            if whole is None:
+                # Asked afresh: a size from a cache would end the reads of a file
+                # changed since at its old length.
+                self._details = fs.info(path, refresh=True)
+            elif chosen_cache is None:
                 # Every read is served from these bytes: fsspec's "all" cache holds them,
                 # and slices them without a call through the file's fetcher.
                 kwargs.update(size=len(whole), cache_type=AllBytes.name)
                 kwargs["cache_options"] = {"data": whole}
+            else:  # the cache asked for, filled from these bytes by its first reads
+                kwargs["size"] = len(whole)
         self._setup_download(None, version, whole)  # some caches read while fsspec's __init__ runs
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and whole is None and self.details["type"] != "file":
