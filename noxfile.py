@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -105,6 +106,47 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy")
+
+
+#: Where ``nox -s docs`` builds the site (mkdocs.yml's ``site_dir``) and where
+#: ``nox -s docs-browser`` leaves its screenshots; git ignores both.
+SITE = ROOT / "site"
+SCREENSHOTS = ROOT / "build" / "docs-screenshots"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/; any warning fails (mkdocs.yml says how).
+
+    A broken link or anchor, a reference mkdocstrings cannot resolve, and a public
+    name without a docstring or missing from docs/api.md (docs/tools/public_api.py)
+    all fail the build.
+    """
+    session.install(".[docs]")
+    # Material's notice of MkDocs 2 is not a warning of ours.
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(SITE), env=env)
+
+
+@nox.session(name="docs-browser")
+def docs_browser(session: nox.Session) -> None:
+    """Open the built site in headless Chromium: pages render, no console errors, search works.
+
+    Needs ``nox -s docs`` first, and Debian's chromium and chromium-driver; without
+    them it is skipped outside CI and fails under ``CI=true``. Screenshots go to
+    build/docs-screenshots/.
+    """
+    missing = [path for path in CHROMIUM if not Path(path).exists()]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI") == "true":
+            session.error(reason)
+        session.skip(reason)
+    if not (SITE / "index.html").exists():
+        session.error(f"{SITE} has no index.html: run nox -s docs first")
+    session.install("selenium>=4.20")
+    session.run("python", "docs/tools/browser_check.py", str(SITE), str(SCREENSHOTS), *CHROMIUM)
 
 
 @nox.session
