@@ -91,7 +91,8 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, ListingCache):
         ``?versionId=`` names, ``ls(versions=True)``, ``object_version_info``);
         ``NotImplementedError`` on services without versions.
     asynchronous, loop, batch_size, use_listings_cache, listings_expiry_time, max_paths
-        fsspec's own arguments, with fsspec's meaning (``skip_instance_cache`` too).
+        fsspec's own arguments, with fsspec's meaning (as is ``skip_instance_cache``,
+        which fsspec takes before the constructor runs).
     **options
         Everything else is the service's OpenDAL configuration (``endpoint``,
         ``region``, ``root`` …). A name the service does not know is a

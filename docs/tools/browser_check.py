@@ -42,6 +42,8 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Containers' /dev/shm is small (64 MiB under Docker): keep shared memory in /tmp.
+    "--disable-dev-shm-usage",
     "--window-size=1280,900",
 )
 
