@@ -1,7 +1,8 @@
 """Developer and CI tasks: ``python3 -m nox -l`` lists them.
 
 ``nox`` with no session runs lint and the tests on the default Python. CI runs
-``.ci/run``, which adds the build check.
+``.ci/run``, which adds the build check and the documentation site, and the GitHub
+Actions workflows in .github/workflows run the same sessions.
 """
 
 from __future__ import annotations
