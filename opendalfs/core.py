@@ -65,7 +65,7 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
     ----------
     scheme : str
         The OpenDAL service (``"s3"``, ``"memory"``, ``"fs"`` …). The per-service
-        classes in :mod:`opendalfs.registry` set it for you.
+        classes in ``opendalfs.registry`` set it for you.
     retries : int, optional
         How often OpenDAL's RetryLayer retries a failure it flags temporary; 0
         disables it. The default is 3, except on ``fs``: OpenDAL flags every local
@@ -88,13 +88,18 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
         The default is ``"blocking"`` on services whose blocking calls release the
         GIL and end within ``timeout`` (memory, fs, s3, azblob, gcs, webdav, http)
         and ``"loop"`` elsewhere. Work on many paths always runs on the loop.
+    version_aware : bool, default False
+        Reach past versions of objects as s3fs does (``version_id=``,
+        ``?versionId=`` names, ``ls(versions=True)``, ``object_version_info``);
+        ``NotImplementedError`` on services without versions.
     use_listings_cache : bool, optional
         Whether directory listings are kept (fsspec's dircache). The default is
         True where a listing costs a round trip, and False on ``fs`` and in-process
         stores (unless ``listings_expiry_time`` is given), which then answer every
         call as the store is, as fsspec's local and memory filesystems do.
-    asynchronous, loop, batch_size, listings_expiry_time, max_paths, skip_instance_cache
-        fsspec's own arguments, with fsspec's meaning.
+    asynchronous, loop, batch_size, listings_expiry_time, max_paths
+        fsspec's own arguments, with fsspec's meaning (as is ``skip_instance_cache``,
+        which fsspec takes before the constructor runs).
     **options
         Everything else is the service's OpenDAL configuration (``endpoint``,
         ``region``, ``root`` …). A name the service does not know is a
@@ -260,7 +265,13 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
         ) -> list[dict[str, Any]]: ...
         @overload
         def ls(self, path: str, detail: Literal[False], **kwargs: Any) -> list[str]: ...
-        def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]: ...
+        def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+            """The entries of directory ``path`` (``[info(path)]`` for a file).
+
+            Info dicts, or names with ``detail=False``; ``prefix=`` keeps the names
+            that start with it.
+            """
+
         @overload
         def find(
             self,
@@ -287,7 +298,12 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
             withdirs: bool = False,
             detail: bool = False,
             **kwargs: Any,
-        ) -> Any: ...
+        ) -> Any:
+            """Every file below ``path``, and its directories with ``withdirs=True``.
+
+            One recursive listing where the service has one; names, or a dict of
+            info dicts by name with ``detail=True``.
+            """
 
     @overload
     async def _ls(

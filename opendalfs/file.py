@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["MODES", "OpendalAsyncFile", "OpendalFile"]
 
 MODES = ("rb", "wb", "ab", "xb")
+"""The modes a file opens in: read, write, append, and create (``xb``: fails if it exists)."""
 
 #: What fsspec's file classes take besides the write options.
 FILE_OPTIONS = frozenset({"autocommit", "cache_type", "cache_options", "size"})
@@ -187,7 +188,7 @@ class _Download:
 
 
 class OpendalFile(_Download, _Upload, AbstractBufferedFile):
-    """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
+    """A file on any OpenDAL service, opened with ``OpendalFileSystem.open``.
 
     Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
     (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
@@ -258,6 +259,7 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
             return self._run(self._read_range, start, end)
 
     def close(self) -> None:
+        """Close the file; one being written is finished and becomes visible now."""
         loop = self.fs.loop
         if getattr(self, "_reader", None) is not None and (
             self.fs.drives_sync_calls or (loop is not None and not loop.is_closed())
@@ -397,6 +399,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
         return await self._read_range(start, end)
 
     async def close(self) -> None:
+        """Close the file; one being written is finished and becomes visible now."""
         await self._drop_reader()
         if self.mode == "rb" or self.closed:
             await super().close()
