@@ -268,8 +268,8 @@ class ListingCache(Naming):
         elif info["type"] == "directory":
             stale = not any(i["type"] == "directory" for i in listed)
         else:
-            keys = ("type", "size", "etag")
-            stale = not any(all(i.get(k) == info.get(k) for k in keys) for i in listed)
+            keys = [k for k in ("type", "size", "etag") if k in info]
+            stale = not any(all(i.get(k) == info[k] for k in keys) for i in listed)
         if stale:
             self.dircache.discard([parent])
 

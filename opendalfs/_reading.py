@@ -43,7 +43,10 @@ class Reading(Naming):
         version-aware filesystem) reads a past version.
         """
         path, version = self._named_version(path, version_id)
-        name, container, _ = self._locate(path)
+        name, container, key = self._locate(path)
+        if not key:  # the root or a container: FileNotFoundError if it is missing
+            await self._info(name)
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         backend = self._backend(container)
         options = _read_options(kwargs, name, backend, version)
         if (start is not None and start < 0) or (end is not None and end < 0):
@@ -131,7 +134,10 @@ class Reading(Naming):
         thread, as fsspec's memory filesystem copies it at open: another instance's
         write then cannot mix into the reads.
         """
-        backend = self._backend(self._locate(name)[1])
+        _, container, key = self._locate(name)
+        if not key:
+            return None  # the root or a container: a directory, as the stat says
+        backend = self._backend(container)
         caps = backend.caps
         if caps.reads_to_end or caps.reads_directories:
             return None
@@ -164,7 +170,10 @@ class Reading(Naming):
                     await reader.close()
         except (FileNotFoundError, NotADirectoryError) as exc:
             await self._explain_missing(name, exc)
-        return data if limit is None or len(data) <= limit else None
+        if limit is not None and len(data) > limit:
+            return None
+        self._check_listing(name, {"type": "file", "size": len(data)})
+        return data
 
     async def _read_for_open_file(
         self, name: str, start: int, end: int, etag: str | None, version: str | None = None

@@ -59,8 +59,10 @@ def judge(got: Any, now: Any, before: Any) -> str:
 
 
 def _names(listing: Any, root: str) -> list[str]:
-    names = listing if isinstance(listing, list) else list(listing)
-    return sorted(str(n).rstrip("/")[len(root) + 1 :] for n in names)
+    """The names in ``listing`` relative to ``root`` (fsspec's memory filesystem
+    spells names with a leading ``/``)."""
+    base = root.strip("/") + "/"
+    return sorted(str(n).strip("/").removeprefix(base) for n in listing)
 
 
 def exists_after_create(p: Pair) -> str:

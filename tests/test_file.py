@@ -507,6 +507,25 @@ def test_a_file_replaced_under_an_open_reader(fs, root, service):
 
 
 @pytest.mark.any_service
+@pytest.mark.parametrize(
+    "cache_type", ["bytes", "readahead", "blockcache", "first", "mmap", "background", "none"]
+)
+def test_the_cache_asked_for_is_the_files_cache(fs, root, cache_type):
+    """A small file fetched whole at open still gets the cache its opener asked for,
+    as fsspec and every peer give it (filled from the bytes the open fetched)."""
+    fs.pipe_file(f"{root}/f", DATA[:1000])
+    with fs.open(f"{root}/f", "rb", cache_type=cache_type, block_size=100) as f:
+        assert f.cache.name == cache_type
+        f.seek(500)
+        assert f.read(10) == DATA[500:510]
+        f.seek(0)
+        assert f.read() == DATA[:1000]
+    with fs.open(f"{root}/f", "rb") as f:
+        assert f.read(1) == DATA[:1]
+        assert f.cache.name in ("all", "sequential")  # ours: whole at open, or not
+
+
+@pytest.mark.any_service
 def test_a_small_file_opened_cold_and_read_costs_one_read(fs, root, service, counting):
     """No stat where the open fetches it whole; elsewhere one stat, then one read."""
     fs.pipe_file(f"{root}/f", b"a" * 1000)

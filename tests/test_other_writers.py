@@ -105,6 +105,8 @@ def test_listings_kept_on_request_answer_as_fsspec_documents(service: Any, root:
     pair.write("d/c", b"3")
     pair.other.rm_file(pair.there("d/a"))
     assert pair.read(pair.fs, pair.at("d/c")) == b"3"
+    # That open found a file the kept listing lacks: the listing is dropped.
+    assert pair.fs.ls(pair.at("d"), detail=False) == [pair.at("d/b"), pair.at("d/c")]
     with pytest.raises(FileNotFoundError):
         pair.read(pair.fs, pair.at("d/a"))
 
