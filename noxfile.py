@@ -206,6 +206,7 @@ def build(session: nox.Session) -> None:
 BENCHMARKS = {
     "bench/file_throughput.py": ("--size", "256MiB", "--repeat", "1"),
     "bench/compare.py": ("--quick",),
+    "bench/consistency.py": (),
 }
 
 
@@ -236,7 +237,8 @@ def bench(session: nox.Session) -> None:
     is installed editable, so running bench/compare.py straight from this
     virtualenv later measures the working tree, never a stale copy.
     """
-    session.install("-e", ".[bench]")
+    # The servers extra: consistency.py starts Azurite and fake-gcs-server too.
+    session.install("-e", ".[bench,servers]")
     args = list(session.posargs)
     chosen = dict(BENCHMARKS)
     by_name = {Path(script).stem: script for script in BENCHMARKS}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 import tempfile
 import uuid
@@ -146,9 +147,7 @@ def table(results: dict[str, dict[str, dict[str, str]]]) -> str:
     for case in cases.CASES:
         cells = [results[s][case.name][c] for s, c in columns]
         lines.append(f"| {case.says} | " + " | ".join(cells) + " |")
-    counts = [
-        sum(results[s][case.name][c] == "store" for case in cases.CASES) for s, c in columns
-    ]
+    counts = [sum(results[s][case.name][c] == "store" for case in cases.CASES) for s, c in columns]
     lines.append(
         f"| **as the store** (of {len(cases.CASES)}) | "
         + " | ".join(f"**{n}**" for n in counts)
@@ -160,6 +159,7 @@ def table(results: dict[str, dict[str, dict[str, str]]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", action="append", choices=STORES, help="repeatable")
+    parser.add_argument("--json", help="also write the outcomes, store -> case -> contender")
     args = parser.parse_args()
     import opendalfs
 
@@ -173,6 +173,8 @@ def main() -> None:
             except unavailable as exc:
                 print(f"{name}: left out, its server is unavailable: {exc}", file=sys.stderr)
     print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
