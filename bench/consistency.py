@@ -22,7 +22,6 @@ change), ``wrong`` (neither: for a read, bytes that were never the file's) or
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -30,22 +29,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from fsbench.backends import _from_tests
+
 STORES = ("s3", "azblob", "gcs", "fs", "memory")
-
-
-def _from_tests(name: str) -> ModuleType:
-    """``tests/<name>.py`` by path, so that ``tests/`` stays off ``sys.path``."""
-    module_name = f"opendalfs_bench_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "tests" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 cases = _from_tests("other_writers")
