@@ -31,8 +31,6 @@ class Pair:
     root: str
     other: Any
     other_root: str
-    #: Reads a file through the filesystem under test (an async API's file, say).
-    read: Callable[[Any, str], bytes] = lambda fs, path: _read_open(fs, path)
 
     def at(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -44,10 +42,10 @@ class Pair:
         """The second writer's write."""
         self.other.pipe_file(self.there(rel), data)
 
-
-def _read_open(fs: Any, path: str) -> bytes:
-    with fs.open(path, "rb") as f:
-        return f.read()
+    def read(self, path: str) -> bytes:
+        """A file read whole through the filesystem under test."""
+        with self.fs.open(path, "rb") as f:
+            return f.read()
 
 
 def judge(got: Any, now: Any, before: Any) -> str:
@@ -75,7 +73,7 @@ def open_after_create(p: Pair) -> str:
     assert not p.fs.exists(p.at("f"))
     p.write("f", SMALL)
     try:
-        return judge(p.read(p.fs, p.at("f")), SMALL, None)
+        return judge(p.read(p.at("f")), SMALL, None)
     except FileNotFoundError:
         return "stale"
 
@@ -89,10 +87,10 @@ def exists_after_delete(p: Pair) -> str:
 
 def open_after_delete(p: Pair) -> str:
     p.write("f", SMALL)
-    p.read(p.fs, p.at("f"))
+    p.read(p.at("f"))
     p.other.rm_file(p.there("f"))
     try:
-        return judge(p.read(p.fs, p.at("f")), None, SMALL)
+        return judge(p.read(p.at("f")), None, SMALL)
     except FileNotFoundError:
         return "store"
 
@@ -108,14 +106,14 @@ def open_after_info_and_growth(p: Pair) -> str:
     p.write("f", SMALL)
     p.fs.info(p.at("f"))
     p.write("f", LARGE)
-    return judge(p.read(p.fs, p.at("f")), LARGE, SMALL)
+    return judge(p.read(p.at("f")), LARGE, SMALL)
 
 
 def open_after_info_and_shrink(p: Pair) -> str:
     p.write("f", LARGE)
     p.fs.info(p.at("f"))
     p.write("f", SMALL)
-    return judge(p.read(p.fs, p.at("f")), SMALL, LARGE)
+    return judge(p.read(p.at("f")), SMALL, LARGE)
 
 
 def cat_after_overwrite(p: Pair) -> str:
@@ -129,7 +127,7 @@ def open_after_ls_and_growth(p: Pair) -> str:
     p.write("d/f", SMALL)
     p.fs.ls(p.at("d"))
     p.write("d/f", LARGE)
-    return judge(p.read(p.fs, p.at("d/f")), LARGE, SMALL)
+    return judge(p.read(p.at("d/f")), LARGE, SMALL)
 
 
 def isdir_after_create_below(p: Pair) -> str:

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fsspec.implementations.local import LocalFileSystem
+from helpers import AsyncAPI
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -727,18 +728,26 @@ def test_random_calls_match_the_model(service, root):
         run_state_machine_as_test(lambda: FilesystemMachine(fs, service, root), settings=budget)
 
 
+#: The second writer's runs: each service under both drivers of the sync API, and
+#: through the async API.
+SECOND_WRITER_RUNS = [(s, "sync") for s in MODEL_SERVICES] + [
+    (s, "async") for s in ("memory", "fs", "s3")
+]
+
+
 @pytest.mark.own_services
-@pytest.mark.parametrize("service", MODEL_SERVICES, indirect=True)
-def test_random_calls_with_a_second_writer_match_the_model(service, root):
+@pytest.mark.parametrize(("service", "api"), SECOND_WRITER_RUNS, indirect=["service"])
+def test_random_calls_with_a_second_writer_match_the_model(service, api, root):
     """Another writer creates, rewrites and deletes between the steps, and every answer
     is still the store's: nothing about single paths outlives its call, and an open
     asks the store. On fs and memory that is the default; on S3 with listings not
     kept (fsspec documents kept listings as stale until refreshed:
     tests/test_other_writers.py holds S3's default to the rest of the rule)."""
     options = {} if service.scheme in ("memory", "fs") else {"use_listings_cache": False}
-    fs = service.filesystem(skip_instance_cache=True, **options)
+    fs = service.filesystem(skip_instance_cache=True, asynchronous=api == "async", **options)
     assert not fs.dircache.use_listings_cache
+    tested = AsyncAPI(fs) if api == "async" else fs
     for budget in _budgets():
         run_state_machine_as_test(
-            lambda: FilesystemMachine(fs, service, root, second_writer=True), settings=budget
+            lambda: FilesystemMachine(tested, service, root, second_writer=True), settings=budget
         )

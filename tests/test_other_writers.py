@@ -14,55 +14,26 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-import fsspec.asyn
 import pytest
 from fsspec.implementations.local import LocalFileSystem
+from helpers import AsyncAPI
 from other_writers import CASES, Case, Pair, run_case
 
 #: Each service under both drivers of the sync API.
 SERVICES = ["memory", "memory@loop", "fs", "fs@loop", "s3", "s3@loop", "azblob", "gcs"]
 
 
-class AsyncAPI:
-    """An asynchronous instance's coroutines behind plain calls: ``info(p)`` awaits
-    ``fs._info(p)`` on fsspec's IO loop, so the cases run through the async API."""
-
-    def __init__(self, fs: Any) -> None:
-        self.fs = fs
-        self.dircache = fs.dircache
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.fs, f"_{name}")
-        return lambda *args, **kwargs: fsspec.asyn.sync(
-            fsspec.asyn.get_loop(), method, *args, **kwargs
-        )
-
-    def read(self, path: str) -> bytes:
-        async def read() -> bytes:
-            async with await self.fs.open_async(path, "rb") as f:
-                return await f.read()
-
-        return fsspec.asyn.sync(fsspec.asyn.get_loop(), read)
-
-
 def _pair(service: Any, root: str, api: str) -> Pair:
+    fs: Any = service.filesystem(skip_instance_cache=True, asynchronous=api == "async")
     if api == "async":
-        wrapped = AsyncAPI(service.filesystem(asynchronous=True, skip_instance_cache=True))
-        fs: Any = wrapped
-        read = lambda _fs, path: wrapped.read(path)  # noqa: E731
-    else:
-        fs = service.filesystem(skip_instance_cache=True)
-        read = None
+        fs = AsyncAPI(fs)
     if service.scheme == "fs":
         other: Any = LocalFileSystem(auto_mkdir=True)
         there = f"{service.options['root']}/{root}"
     else:
         other = service.filesystem(skip_instance_cache=True, use_listings_cache=False)
         there = root
-    pair = Pair(fs, root, other, there)
-    if read is not None:
-        pair.read = read
-    return pair
+    return Pair(fs, root, other, there)
 
 
 @pytest.mark.own_services
@@ -104,11 +75,11 @@ def test_listings_kept_on_request_answer_as_fsspec_documents(service: Any, root:
     # What is not a listing is asked of the store, cache or no cache.
     pair.write("d/c", b"3")
     pair.other.rm_file(pair.there("d/a"))
-    assert pair.read(pair.fs, pair.at("d/c")) == b"3"
+    assert pair.read(pair.at("d/c")) == b"3"
     # That open found a file the kept listing lacks: the listing is dropped.
     assert pair.fs.ls(pair.at("d"), detail=False) == [pair.at("d/b"), pair.at("d/c")]
     with pytest.raises(FileNotFoundError):
-        pair.read(pair.fs, pair.at("d/a"))
+        pair.read(pair.at("d/a"))
 
 
 @pytest.mark.own_services
