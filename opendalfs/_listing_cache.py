@@ -1,25 +1,37 @@
-"""The listing cache: fsspec's dircache, kept correct across every change made here.
+"""What the filesystem remembers, and the one rule for how long: see docs/consistency.md.
 
-The filesystem touches the dircache only through this interface: a listing goes
-in with ``_store_listing`` (one directory) or ``_cache_listings`` (a recursive
-listing), comes out with ``_cached_listing``, ``_cached_tree`` or ``_cached_info``,
-and every change made through the filesystem calls ``invalidate_cache``. A listing
-carries the token taken before it was made, and is not stored if anything changed
-meanwhile, so concurrent threads never cache a listing that misses a write.
+Two things are remembered, each as fresh as the store allows:
 
-What one path is (its stat, a probe's answer, our own write) is kept beside the
-listings with ``_remember``, under the same expiry and the same invalidation, so
-asking twice about one path costs one request, as listing a directory twice does.
+- **Listings** (fsspec's dircache): a directory's entries from ``ls``, from
+  ``find``'s recursive listing, or from the page a directory's ``info`` lists.
+  They follow fsspec's settings (``use_listings_cache``, ``listings_expiry_time``,
+  ``max_paths``), as s3fs's do, and are on by default only where a listing costs a
+  round trip (:func:`listings_cached_by_default`): on ``fs`` and in-process stores
+  every call asks the store, as fsspec's ``LocalFileSystem`` and ``MemoryFileSystem``
+  do. Every change made through this instance forgets what it outdated, and a
+  listing made while something changed is not kept (``_listing_token``).
+- **Single paths** (what a stat, a probe or our own write found, missing
+  included) serve only the rest of the call that learned them: one ``copy``,
+  ``get``, ``put``, ``rm``, ``find`` or ``open`` asks about each path once, and the
+  next call asks the store again (:func:`one_call`). Nothing about single paths
+  outlives the call, so this memory cannot grow or go stale.
+
+Reads never take a size from either: an open states (or reads) the file afresh.
 """
 
 from __future__ import annotations
 
 import errno
-from typing import Any
+import functools
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from fsspec.dircache import DirCache
 
 from opendalfs import _paths
+from opendalfs._backend import Backend
+from opendalfs._capabilities import LOCAL
 from opendalfs._info import directory_info, make_info
 from opendalfs._naming import Naming
 
@@ -51,22 +63,78 @@ def quick_copy(cache: DirCache) -> QuickDirCache:
     return QuickDirCache(cache.use_listings_cache, cache.listings_expiry_time, cache.max_paths)
 
 
+class ProvenDirectory(list):  # type: ignore[type-arg]
+    """A directory's cached listing made just after a stat found no file of its name.
+
+    While it is kept, it also answers what the name is (a directory: on object
+    stores a file of the same name would win), as s3fs answers ``info`` of a
+    directory whose listing it holds. It goes with the listing: by expiry, or by a
+    write of the name, which forgets the name's listing.
+    """
+
+
+def listings_cached_by_default(scheme: str) -> bool:
+    """Whether listings are kept when the user does not say: only where one costs a
+    round trip. On the local disk and in in-process stores another process or
+    instance may change anything at any time, and asking again costs microseconds."""
+    return scheme not in LOCAL
+
+
+class _Learned:
+    """What one call learned of single paths, for one filesystem."""
+
+    __slots__ = ("missing_seen", "paths")
+
+    def __init__(self) -> None:
+        #: name -> (kind or None for missing, info or None)
+        self.paths: dict[str, tuple[str | None, dict[str, Any] | None]] = {}
+        #: Whether some name was found missing (only then are ancestors asked about).
+        self.missing_seen = False
+
+
+#: What the call under way learned, by filesystem (``id``); None outside a call.
+_THIS_CALL: ContextVar[dict[int, _Learned] | None] = ContextVar("opendalfs_call", default=None)
+
+_Method = TypeVar("_Method", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def one_call(method: _Method) -> _Method:
+    """Make ``method`` one call: what it and the calls it makes learn of single paths
+    serves the rest of it, and is forgotten when it returns.
+
+    Nested calls join the outermost one; tasks it gathers share it too.
+    """
+
+    @functools.wraps(method)
+    async def scoped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _THIS_CALL.get() is not None:
+            return await method(self, *args, **kwargs)
+        token = _THIS_CALL.set({})
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            _THIS_CALL.reset(token)
+
+    return scoped  # type: ignore[return-value]
+
+
+def scope_calls(cls: type, names: tuple[str, ...]) -> None:
+    """Make each method ``names`` of ``cls`` (its own or inherited) :func:`one_call`."""
+    for name in names:
+        setattr(cls, name, one_call(getattr(cls, name)))
+
+
 class ListingCache(Naming):
-    """The bookkeeping of fsspec's dircache for this filesystem.
+    """The bookkeeping of fsspec's dircache, and of single paths within one call.
 
     ``dircache`` is replaced by a QuickDirCache with the same settings when the
-    filesystem is made, and ``_paths_seen`` made beside it (``_make_caches``).
+    filesystem is made (``_make_caches``).
     """
 
     #: fsspec's listings cache (a QuickDirCache once the filesystem is made).
     dircache: QuickDirCache
-    #: What single paths are, by name: kept and expired as the listings are.
-    _paths_seen: QuickDirCache
     #: Counts cache invalidations, so a listing made meanwhile is not cached.
     _generation = 0
-    #: Whether a name was remembered missing since the cache was last cleared (until
-    #: then no lookup needs to ask about a name's ancestors).
-    _missing_seen = False
 
     def _listing_token(self) -> int:
         """Taken before listing; a listing stored with a stale token is dropped."""
@@ -75,63 +143,56 @@ class ListingCache(Naming):
     def _cached_listing(self, name: str) -> list[dict[str, Any]] | None:
         return self.dircache.get(name)
 
-    def _cached_tree(self, name: str) -> dict[str, dict[str, Any]] | None:
-        """Everything below directory ``name`` by name, if cached listings cover it all.
-
-        An ``ls`` of a directory without subdirectories is its whole tree, so a
-        ``find`` after it (pandas and pyarrow list, then walk) needs no request.
-        """
-        found: dict[str, dict[str, Any]] = {}
-        pending = [name]
-        while pending:
-            listing = self._cached_listing(pending.pop())
-            if listing is None:
-                return None
-            for info in listing:
-                if info["name"] in found:
-                    return None  # a file and a directory of one name: list it again
-                found[info["name"]] = info
-                if info["type"] == "directory":
-                    pending.append(info["name"])
-        return found
-
     def _make_caches(self) -> None:
-        """Swap fsspec's (still empty) dircache for a QuickDirCache with its settings,
-        and make the cache of single paths with the same."""
+        """Swap fsspec's (still empty) dircache for a QuickDirCache with its settings."""
         self.dircache = quick_copy(self.dircache)
-        self._paths_seen = quick_copy(self.dircache)
+
+    def _learned(self, create: bool = False) -> _Learned | None:
+        """What the call under way learned of single paths here; None outside a call."""
+        call = _THIS_CALL.get()
+        if call is None:
+            return None
+        learned = call.get(id(self))
+        if learned is None and create:
+            learned = call[id(self)] = _Learned()
+        return learned
 
     def _remember(
         self, name: str, kind: str | None, info: dict[str, Any] | None = None, token: int = -1
     ) -> None:
-        """Keep what ``name`` is: ``"file"``, ``"directory"`` or None (missing), with its
-        full info where a stat gave it.
+        """Keep what ``name`` is, for the rest of this call: ``"file"``, ``"directory"``
+        or None (missing), with its full info where a stat gave it.
 
         ``token`` is the listing token taken before the request that told it, if
         any: an answer that a change made meanwhile may have outdated is not kept.
         """
-        if token in (-1, self._generation):
-            self._paths_seen[name] = (kind, info)
+        if token not in (-1, self._generation):
+            return
+        learned = self._learned(create=True)
+        if learned is not None:
+            learned.paths[name] = (kind, info)
             if kind is None:
-                self._missing_seen = True
+                learned.missing_seen = True
 
     def _written(self, name: str, kind: str) -> None:
-        """After a write, copy or mkdir made here: forget what it changed, keep what it made."""
+        """After a write, copy or mkdir made here: forget what it changed, keep what it
+        made for the rest of the call."""
         self._changed(name)
         self._remember(name, kind)
 
     def _seen(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
-        """What was learned of ``name`` alone; FileNotFoundError if it or an ancestor is
-        known to be missing (nothing lies below a missing name)."""
-        seen = self._paths_seen
-        if not seen:
+        """What this call learned of ``name`` alone; FileNotFoundError if it or an
+        ancestor was found missing (nothing lies below a missing name)."""
+        learned = self._learned()
+        if learned is None:
             return None
+        seen = learned.paths
         record = seen.get(name)
         if record is not None:
             if record[0] is None:
                 raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
             return record
-        if not self._missing_seen:
+        if not learned.missing_seen:
             return None  # no name known missing: no ancestor can be
         while name:
             name = _paths.parent(name)
@@ -150,22 +211,33 @@ class ListingCache(Naming):
         known = self._cached_entry(name)
         return None if known is None else known[0]
 
-    def _store_listing(self, name: str, infos: list[dict[str, Any]], token: int) -> None:
-        """Keep the listing of directory ``name`` unless something changed since ``token``."""
+    def _store_listing(
+        self, name: str, infos: list[dict[str, Any]], token: int, proven: bool = False
+    ) -> None:
+        """Keep the listing of directory ``name`` unless something changed since ``token``;
+        ``proven`` (or a proven listing it replaces) makes it a ProvenDirectory."""
         if token == self._generation:
-            self.dircache[name] = infos
+            self._keep_listing(name, infos, proven)
+
+    def _keep_listing(self, name: str, infos: list[dict[str, Any]], proven: bool) -> None:
+        cache = self.dircache
+        if proven or type(cache.get(name)) is ProvenDirectory:
+            infos = ProvenDirectory(infos)
+        cache[name] = infos
 
     def _cached_info(self, name: str) -> dict[str, Any] | None:
-        """Info from the parent's cached listing or an earlier stat of ``name``;
-        FileNotFoundError if the cache proves absence."""
+        """Info from the parent's cached listing or from this call; FileNotFoundError if
+        they prove absence."""
         known = self._cached_entry(name)
         return None if known is None or known[1] is None else dict(known[1])
 
     def _cached_entry(self, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
         """(kind, info or None) of ``name`` from the parent's cached listing, else from
-        what was learned of the name alone; FileNotFoundError if the cache proves absence."""
+        what this call learned of the name alone; FileNotFoundError if they prove absence."""
         listing = self.dircache.get(_paths.parent(name))
         if listing is None:
+            if type(self.dircache.get(name)) is ProvenDirectory:
+                return "directory", directory_info(name)
             return self._seen(name)
         same = [info for info in listing if info["name"] == name]
         if same:
@@ -173,6 +245,33 @@ class ListingCache(Naming):
             info = min(same, key=lambda info: info["type"] != "file")
             return info["type"], info
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
+
+    def _listed_size(self, name: str) -> int | None:
+        """The size a cached listing gives ``name``: a hint of how to read it, never
+        where a read ends."""
+        listing = self.dircache.get(_paths.parent(name))
+        for info in listing or ():
+            if info["name"] == name and info["type"] == "file":
+                return info["size"]
+        return None
+
+    def _check_listing(self, name: str, info: dict[str, Any] | None) -> None:
+        """Forget the parent's cached listing where a fresh answer about ``name`` (None:
+        missing) contradicts it: the next ``ls`` then shows what the store holds."""
+        parent = _paths.parent(name)
+        listing = self.dircache.get(parent)
+        if listing is None:
+            return
+        listed = [i for i in listing if i["name"] == name]
+        if info is None:
+            stale = bool(listed)
+        elif info["type"] == "directory":
+            stale = not any(i["type"] == "directory" for i in listed)
+        else:
+            keys = [k for k in ("type", "size", "etag") if k in info]
+            stale = not any(all(i.get(k) == info[k] for k in keys) for i in listed)
+        if stale:
+            self.dircache.discard([parent])
 
     def _cache_listings(
         self, name: str, found: dict[str, dict[str, Any]], both: set[str], token: int
@@ -184,8 +283,8 @@ class ListingCache(Naming):
         no request. A directory holding a name that is both a file and a
         directory is left out: its real listing shows that name twice.
         """
-        if token != self._generation:
-            return  # something changed while it was listed
+        if token != self._generation or not self.dircache.use_listings_cache:
+            return  # something changed while it was listed, or nothing is kept
         listings: dict[str, list[dict[str, Any]]] = {name: []}
         for child, info in found.items():
             if info["type"] == "directory":
@@ -199,7 +298,7 @@ class ListingCache(Naming):
         for directory, infos in listings.items():
             if infos:  # an empty one may be a link OpenDAL did not follow: ls will see
                 infos.sort(key=lambda i: i["name"])
-                self.dircache[directory] = infos
+                self._keep_listing(directory, infos, proven=False)
 
     def invalidate_cache(self, path: str | None = None) -> None:
         """Forget what is cached of ``path``, everything below it, and its parents.
@@ -217,23 +316,26 @@ class ListingCache(Naming):
 
     def _forget(self, name: str | None, *, below: bool) -> None:
         self._generation += 1
-        caches: list[QuickDirCache] = [c for c in (self.dircache, self._paths_seen) if c]
-        if not caches:
+        learned = self._learned()
+        cache = self.dircache
+        if not cache and (learned is None or not learned.paths):
             return  # nothing cached: most writes of a program that never lists
+        seen = learned.paths if learned is not None else {}
         if name is None:
-            for cache in caches:
-                cache.clear()
-            self._missing_seen = False
+            cache.clear()
+            seen.clear()
             return
         if below:
-            for cache in caches:
-                cache.discard([k for k in cache if k.startswith(f"{name}/")])
+            cache.discard([k for k in cache if k.startswith(f"{name}/")])
+            for k in [k for k in seen if k.startswith(f"{name}/")]:
+                del seen[k]
         lineage = [name]
         while name:
             name = name.rpartition("/")[0]  # its parent
             lineage.append(name)
-        for cache in caches:
-            cache.discard(lineage)
+        cache.discard(lineage)
+        for k in lineage:
+            seen.pop(k, None)
 
 
 def add_found(
@@ -306,3 +408,20 @@ def _record_found(found: dict[str, dict[str, Any]], both: set[str], info: dict[s
             found[info["name"]] = info
     elif info["type"] == "file" or seen.keys() < info.keys():
         found[info["name"]] = info  # the entry itself over the directory it implied
+
+
+def listing_infos(backend: Backend, entries: list[Any], target: str) -> list[dict[str, Any]]:
+    """Info dicts of a directory's entries by name, without the directory itself
+    (``target``, its ``dir/`` key: some services list a directory inside itself)."""
+    infos = []
+    name = backend.name
+    for entry in entries:
+        path = entry.path  # each read of a field builds a new str
+        if path != target and path != "/":
+            infos.append(make_info(name(path), entry.metadata))
+    infos.sort(key=_by_name)
+    return infos
+
+
+def _by_name(info: dict[str, Any]) -> str:
+    return info["name"]

@@ -25,10 +25,6 @@ MAX_OFFSET = 2**63 - 1
 #: stat first, when they are at most this long (see Reading._whole_if_small).
 OPEN_READS_WHOLE = 2**20
 
-#: The same on in-process services, where reading this much costs less than a stat
-#: (4 against 15 µs on memory).
-LOCAL_OPEN_READS_WHOLE = 2**16
-
 
 class Reading(Naming):
     """The reading half of the filesystem: whole files, byte ranges, open files' reads."""
@@ -48,11 +44,14 @@ class Reading(Naming):
         version-aware filesystem) reads a past version.
         """
         path, version = self._named_version(path, version_id)
-        name, container, _ = self._locate(path)
+        name, container, key = self._locate(path)
+        if not key:  # the root or a container: FileNotFoundError if it is missing
+            await self._info(name)
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         backend = self._backend(container)
         options = _read_options(kwargs, name, backend, version)
         if (start is not None and start < 0) or (end is not None and end < 0):
-            size = (await self._info(name, version_id=version))["size"]
+            size = (await self._info(name, version_id=version, refresh=True))["size"]
             start = _clamp(start, size)
             end = _clamp(end, size)
         start = start or 0
@@ -124,45 +123,54 @@ class Reading(Naming):
         """File ``name`` fetched whole by the request that opens it to read, if it is
         small; None where a stat comes first.
 
-        Where a request is a round trip, that one read answers what a stat would
-        (the file exists, its size) and brings the bytes. A stat comes first where
-        the cache knows the file (or knows it missing), where a read must run to its
-        end (FTP: a stream dropped part way aborts a transfer), where reading a
-        directory returns a page (WebDAV), for a larger file, and on fs and other
-        local services (a stat costs microseconds there, and a probing read of a
-        large file on fs fetches 2 MiB). In-process services (memory …) fetch up to
-        LOCAL_OPEN_READS_WHOLE, in one call made in this thread (see FILE_CALLS).
+        An open always asks the store, never a cache: a file changed elsewhere is
+        read as it is now. Where a request is a round trip, one read answers what a
+        stat would (the file exists, its size) and brings the bytes. A stat comes
+        first where a read must run to its end (FTP: a stream dropped part way
+        aborts a transfer), where reading a directory returns a page (WebDAV), where
+        a cached listing says the file is larger (the size only steers the choice),
+        and on fs and other local services (a stat costs microseconds there, and a
+        probing read of a large file on fs fetches 2 MiB). In-process services
+        (memory …) read the file whole, whatever its size, in one call made in this
+        thread, as fsspec's memory filesystem copies it at open: another instance's
+        write then cannot mix into the reads.
         """
-        try:
-            if self._cached_info(name) is not None:
-                return None
-        except FileNotFoundError:
-            return None  # the stat raises it, naming the path
-        backend = self._backend(self._locate(name)[1])
+        _, container, key = self._locate(name)
+        if not key:
+            return None  # the root or a container: a directory, as the stat says
+        backend = self._backend(container)
         caps = backend.caps
         if caps.reads_to_end or caps.reads_directories:
             return None
         if caps.in_process:
-            return await self._whole_if_small(name, backend, LOCAL_OPEN_READS_WHOLE)
+            return await self._whole_if_small(name, backend, None)
         if not caps.remote:
+            return None
+        listed = self._listed_size(name)
+        if listed is not None and listed > OPEN_READS_WHOLE:
             return None
         return await self._whole_if_small(name, backend, OPEN_READS_WHOLE)
 
-    async def _whole_if_small(self, name: str, backend: Backend, limit: int) -> bytes | None:
+    async def _whole_if_small(self, name: str, backend: Backend, limit: int | None) -> bytes | None:
         """All of file ``name`` from one streamed request if it is at most ``limit``
-        bytes long; None if it is longer (its stream is dropped after ``limit`` bytes).
+        bytes long (None: any length); None if it is longer (its stream is dropped
+        after ``limit`` bytes).
 
         The bytes of a longer file are not kept: no ETag came with them, so the
         reads after its stat could not be held to the same version.
         """
         try:
             if backend.caps.in_process:
-                data = await backend.read(name, 0, limit + 1)  # one call, cut at the end
+                # One call, cut at the end.
+                data = await backend.read(name, 0, None if limit is None else limit + 1)
             else:
-                data = await self._read_streamed(name, backend, 0, limit + 1, {})
+                data = await self._read_streamed(name, backend, 0, (limit or 0) + 1, {})
         except (FileNotFoundError, NotADirectoryError) as exc:
             await self._explain_missing(name, exc)
-        return data if len(data) <= limit else None
+        if limit is not None and len(data) > limit:
+            return None
+        self._check_listing(name, {"type": "file", "size": len(data)})
+        return data
 
     async def _read_for_open_file(
         self, name: str, start: int, end: int, etag: str | None, version: str | None = None
@@ -359,12 +367,10 @@ class Reading(Naming):
         return data if len(data) <= self.read_chunk else None
 
     def _known_longer(self, name: str, size: int) -> bool:
-        """Whether the listing cache knows file ``name`` to be longer than ``size`` bytes."""
-        try:
-            info = self._cached_info(name)
-        except FileNotFoundError:
-            return False
-        return info is not None and info.get("size", 0) > size
+        """Whether a cached listing says file ``name`` is longer than ``size`` bytes
+        (a hint of how to read it: the parts' stat says where the read ends)."""
+        listed = self._listed_size(name)
+        return listed is not None and listed > size
 
 
 def _maybe_past_the_end(exc: OSError) -> bool:

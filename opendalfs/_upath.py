@@ -30,6 +30,7 @@ This module imports universal-pathlib; only its entry points load it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import fsspec
@@ -134,8 +135,12 @@ class OpendalPath(UPath):
         anchor: ``"bucket/"`` on container services (as for upath's ``S3Path``),
         ``"/"`` elsewhere (as for its ``MemoryPath``). Any other target is relative
         to a working directory, which fsspec filesystems do not have, so
-        universal-pathlib raises ``UnsupportedOperation`` for it.
+        universal-pathlib raises ``UnsupportedOperation`` for it. A target given as a
+        path object without a protocol (``UPath("/dir/new")``, a ``PurePosixPath``)
+        is taken as its string, as upath's ``MemoryPath`` takes it.
         """
+        if isinstance(target, os.PathLike) and not getattr(target, "protocol", ""):
+            target = os.fspath(target)
         if (
             self.protocol not in CONTAINER_PROTOCOLS
             and isinstance(target, str)

@@ -27,8 +27,14 @@ from opendalfs._config import (
     refuse_unknown,
 )
 from opendalfs._deleting import Deleting
-from opendalfs._info import directory_info, make_info
-from opendalfs._listing_cache import ListingCache, add_found
+from opendalfs._info import directory_info
+from opendalfs._listing_cache import (
+    add_found,
+    listing_infos,
+    listings_cached_by_default,
+    scope_calls,
+)
+from opendalfs._lookup import Lookup
 from opendalfs._naming import _strip, fixed_scheme
 from opendalfs._operators import (
     fork_error,
@@ -52,21 +58,17 @@ from opendalfs._writers import (
 from opendalfs.errors import mask
 from opendalfs.file import OpendalAsyncFile, OpendalFile
 
-#: Names one existence probe lists at most (one page of an S3 listing).
-PROBE_PAGE = 1000
-
-
 __all__ = ["OpendalFileSystem"]
 
 
-class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, ListingCache):
+class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
     """An fsspec filesystem for any Apache OpenDAL service.
 
     Parameters
     ----------
     scheme : str
         The OpenDAL service (``"s3"``, ``"memory"``, ``"fs"`` …). The per-service
-        classes in :mod:`opendalfs.registry` set it for you.
+        classes in ``opendalfs.registry`` set it for you.
     retries : int, optional
         How often OpenDAL's RetryLayer retries a failure it flags temporary; 0
         disables it. The default is 3, except on ``fs``: OpenDAL flags every local
@@ -94,9 +96,18 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, ListingCache):
         The default is ``"blocking"`` on services whose blocking calls release the
         GIL and end within ``timeout`` (memory, fs, s3, azblob, gcs, webdav, http)
         and ``"loop"`` elsewhere. Work on many paths always runs on the loop.
-    asynchronous, loop, batch_size, use_listings_cache, listings_expiry_time, \
-max_paths, skip_instance_cache
-        fsspec's own arguments, with fsspec's meaning.
+    version_aware : bool, default False
+        Reach past versions of objects as s3fs does (``version_id=``,
+        ``?versionId=`` names, ``ls(versions=True)``, ``object_version_info``);
+        ``NotImplementedError`` on services without versions.
+    use_listings_cache : bool, optional
+        Whether directory listings are kept (fsspec's dircache). The default is
+        True where a listing costs a round trip, and False on ``fs`` and in-process
+        stores (unless ``listings_expiry_time`` is given), which then answer every
+        call as the store is, as fsspec's local and memory filesystems do.
+    asynchronous, loop, batch_size, listings_expiry_time, max_paths
+        fsspec's own arguments, with fsspec's meaning (as is ``skip_instance_cache``,
+        which fsspec takes before the constructor runs).
     **options
         Everything else is the service's OpenDAL configuration (``endpoint``,
         ``region``, ``root`` …). A name the service does not know is a
@@ -121,12 +132,14 @@ max_paths, skip_instance_cache
     directory never includes the directory itself; ``ls`` of a file is
     ``[info(file)]``; ``ls`` of a missing path raises ``FileNotFoundError``.
 
-    **Listings cache.** Directory listings (from ``ls``, and from ``find``'s
-    recursive listing) are kept in fsspec's dircache, and beside them what single
-    paths are (an ``info``, an ``exists``, our own writes); both are invalidated by
-    every write, delete, copy, move, mkdir and rmdir made through this instance.
-    Changes made by others are seen after ``invalidate_cache()``,
-    ``refresh=True`` or ``listings_expiry_time`` seconds.
+    **Caches** (docs/consistency.md). Directory listings (``ls``, ``find``'s
+    recursive listing) are kept in fsspec's dircache under fsspec's settings, by
+    default only on services reached over a network; every write, delete, copy,
+    move, mkdir and rmdir made here forgets what it outdated, and changes made by
+    others are seen after ``invalidate_cache()``, ``refresh=True`` or
+    ``listings_expiry_time`` seconds. What a stat or probe finds of one path serves
+    only the rest of the call that asked, and an open always asks the store: a
+    file written elsewhere is seen by the next call, as with s3fs.
 
     **Operators.** Operators are shared by every instance with the same
     configuration in a process, so in-process services such as ``memory`` behave
@@ -154,7 +167,7 @@ max_paths, skip_instance_cache
         asynchronous: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         batch_size: int | None = None,
-        use_listings_cache: bool = True,
+        use_listings_cache: bool | None = None,
         listings_expiry_time: float | None = None,
         max_paths: int | None = None,
         sync_driver: str | None = None,
@@ -175,6 +188,10 @@ max_paths, skip_instance_cache
             sync_driver=sync_driver,
             version_aware=version_aware,
         )
+        if use_listings_cache is None:  # asked for by giving an expiry, else the service's
+            use_listings_cache = listings_expiry_time is not None or listings_cached_by_default(
+                settings.scheme
+            )
         super().__init__(
             asynchronous=asynchronous,
             loop=loop,
@@ -254,154 +271,6 @@ max_paths, skip_instance_cache
             owner,
         )
 
-    # -- metadata ----------------------------------------------------------
-
-    async def _info(
-        self, path: str, version_id: str | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """fsspec's ``info``; ``version_id`` (version-aware only) names a past version."""
-        path, version = self._named_version(path, version_id)
-        if version is not None:
-            return await self._version_info(path, version)
-        name, container, key = self._locate(path)
-        info = await self._current_info(name, container, key, missing_ok=False)
-        if info is None:  # known missing from the cache
-            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
-        return info
-
-    async def _current_info(
-        self, name: str, container: str, key: str, *, missing_ok: bool
-    ) -> dict[str, Any] | None:
-        """Info of ``name`` from the cache or one stat (two where a directory must be
-        told apart); None where the cache knows it missing.
-
-        Found missing by a stat, it is FileNotFoundError with OpenDAL's error as its
-        cause, or with ``missing_ok`` None, without building that error
-        (``exists`` of a missing path).
-        """
-        if not key and not container:
-            return directory_info(name)
-        try:
-            cached = self._cached_info(name)
-        except FileNotFoundError:
-            return None
-        if cached is not None:
-            return cached
-        token = self._listing_token()
-        try:
-            if key:
-                info = await self._stat(name, container, key, missing_ok=missing_ok)
-            else:  # a container: FileNotFoundError (or PermissionError …) unless reachable
-                await self._backend(container).list(name, most=1)
-                info = directory_info(name)
-        except FileNotFoundError:
-            self._remember(name, None, token=token)
-            raise
-        self._remember(name, None if info is None else info["type"], info, token)
-        return info
-
-    async def _stat(
-        self, name: str, container: str, key: str, *, missing_ok: bool = False
-    ) -> dict[str, Any] | None:
-        """Stat ``key`` as a file, then as a directory (which may be implied).
-
-        Neither: FileNotFoundError from OpenDAL's error, or None with ``missing_ok``.
-        """
-        backend = self._backend(container)
-        missing: OSError | None = None
-        try:
-            meta = await backend.stat(name, missing_ok=missing_ok)
-        except (FileNotFoundError, NotADirectoryError) as exc:  # NotADirectory: below a file
-            meta, missing = None, exc
-        if meta is not None:
-            return make_info(name, meta)
-        caps = backend.caps
-        if caps.lists_by_prefix and caps.remote and caps.directory_stat:
-            # A directory there is its listing (its stat carries nothing more): one page
-            # of it answers as the stat would, and the ``find`` or ``ls`` that follows.
-            if (await self._list_page(name, backend, key))[0]:
-                return directory_info(name)
-        elif not caps.stat_sees_directories and caps.directory_stat:
-            try:
-                meta = await backend.stat(name, directory=True, missing_ok=True)
-            except NotADirectoryError:
-                meta = None
-            if meta is not None and meta.is_dir:
-                return make_info(name, meta, is_dir=True)
-        if missing is None:
-            return None
-        raise FileNotFoundError(errno.ENOENT, "no such file or directory", name) from missing
-
-    async def _exists(self, path: str, **kwargs: Any) -> bool:
-        return await self._file_or_directory(path) is not None
-
-    async def _isdir(self, path: str) -> bool:
-        return await self._file_or_directory(path) == "directory"
-
-    async def _isfile(self, path: str) -> bool:
-        return await self._file_or_directory(path) == "file"
-
-    async def _kind(self, path: str) -> str:
-        """``"file"`` or ``"directory"``; FileNotFoundError naming ``path`` if it is missing."""
-        kind = await self._file_or_directory(path)
-        if kind is None:
-            name = self._strip_protocol(path)
-            raise FileNotFoundError(errno.ENOENT, "no such file or directory", name)
-        return kind
-
-    async def _file_or_directory(self, path: str) -> str | None:
-        """``"file"``, ``"directory"`` or None (missing), in one request where one suffices.
-
-        Where the service lists by prefix, one listing of the name answers all
-        three cases; elsewhere it is ``info``'s stats (two for a missing path).
-        """
-        if self.version_aware and _versions.SUFFIX in path:
-            info = await self._info_or_none(path)  # does that version exist?
-            return None if info is None else info["type"]
-        name, container, key = self._locate(path)
-        backend = self._backend(container) if key else None
-        if backend is None or not backend.caps.lists_by_prefix:
-            info = await self._info_or_none(name)
-            return None if info is None else info["type"]
-        try:
-            cached = self._cached_kind(name)
-            if cached is None and await self._list_parent_seen(name, backend):
-                cached = self._cached_kind(name)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if cached is not None:
-            return cached
-        token = self._listing_token()
-        try:
-            entries = await backend.list(name, directory=False, most=PROBE_PAGE)
-        except FileNotFoundError:
-            return None  # the bucket itself is missing
-        seen = len(entries)
-        kinds = {
-            "directory" if entry.path.endswith("/") else "file"
-            for entry in entries
-            if entry.path in (key, f"{key}/")
-        }
-        if "file" in kinds:
-            kind: str | None = "file"  # a file wins over a directory of the same name, as in info
-        elif kinds or seen < PROBE_PAGE:
-            kind = kinds.pop() if kinds else None
-        else:  # a full page of other names: ask directly
-            info = await self._info_or_none(name)
-            return None if info is None else info["type"]
-        self._remember(name, kind, token=token)
-        return kind
-
-    async def _info_or_none(self, path: str) -> dict[str, Any] | None:
-        """``info``, or None where the path is missing."""
-        path, version = self._named_version(path, None)
-        try:
-            if version is not None:
-                return await self._version_info(path, version)
-            return await self._current_info(*self._locate(path), missing_ok=True)
-        except (FileNotFoundError, NotADirectoryError):
-            return None  # a missing version or container
-
     if TYPE_CHECKING:  # the sync twins are made by _sync.mirror; these are their types
 
         @overload
@@ -410,7 +279,13 @@ max_paths, skip_instance_cache
         ) -> list[dict[str, Any]]: ...
         @overload
         def ls(self, path: str, detail: Literal[False], **kwargs: Any) -> list[str]: ...
-        def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]: ...
+        def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+            """The entries of directory ``path`` (``[info(path)]`` for a file).
+
+            Info dicts, or names with ``detail=False``; ``prefix=`` keeps the names
+            that start with it.
+            """
+
         @overload
         def find(
             self,
@@ -437,7 +312,12 @@ max_paths, skip_instance_cache
             withdirs: bool = False,
             detail: bool = False,
             **kwargs: Any,
-        ) -> Any: ...
+        ) -> Any:
+            """Every file below ``path``, and its directories with ``withdirs=True``.
+
+            One recursive listing where the service has one; names, or a dict of
+            info dicts by name with ``detail=True``.
+            """
 
     @overload
     async def _ls(
@@ -490,7 +370,7 @@ max_paths, skip_instance_cache
             if container and not key:
                 raise  # the bucket itself is missing
             entries = []
-        infos = _listing_infos(backend, entries, target)
+        infos = listing_infos(backend, entries, target)
         # A file lists as nothing, or on some services (FTP) as a child named like
         # itself; either way its stat settles it.
         lone = (
@@ -507,35 +387,6 @@ max_paths, skip_instance_cache
         self._store_listing(name, infos, token)
         return infos
 
-    async def _list_parent_seen(self, name: str, backend: Backend) -> bool:
-        """Whether the directory holding ``name``, seen as a directory but not listed,
-        is now in the cache: listed here, if one page holds it all.
-
-        Asked about a child of a directory it has just seen, the filesystem lists
-        the directory instead of the child's name: the same one request answers the
-        child, and the siblings and the ``find`` that tend to follow (dask asks
-        whether ``_metadata`` exists, then lists the dataset). A larger directory
-        is not kept (one page does not prove a child missing).
-        """
-        parent, _, key = self._locate(_paths.parent(name))
-        seen = self._seen(parent)  # what a stat or probe said, not a listing
-        if not key or seen is None or seen[0] != "directory":
-            return False
-        return (await self._list_page(parent, backend, key))[1]
-
-    async def _list_page(self, name: str, backend: Backend, key: str) -> tuple[bool, bool]:
-        """(whether directory ``name`` holds anything, whether its listing is now cached)
-        from one page of its listing, which is kept when it holds the whole directory."""
-        token = self._listing_token()
-        try:
-            entries = await backend.list(name, most=PROBE_PAGE)
-        except (FileNotFoundError, NotADirectoryError):
-            return False, False
-        if not entries or len(entries) >= PROBE_PAGE:
-            return bool(entries), False  # nothing to keep: missing, or only part of it
-        self._store_listing(name, _listing_infos(backend, entries, _paths.as_dir(key)), token)
-        return True, token == self._generation
-
     async def _find(
         self,
         path: str,
@@ -548,16 +399,15 @@ max_paths, skip_instance_cache
     ) -> Any:
         """All files below ``path`` from one recursive OpenDAL listing.
 
-        With ``withdirs``, ``path`` itself is among them; without ``top_info``
-        (glob's, where the pattern cannot match it) its info is not asked for.
+        Always asked of the store, as s3fs's ``find`` is (a file added elsewhere is
+        found); the listings it makes are kept for ``ls``. With ``withdirs``, ``path``
+        itself is among them; without ``top_info`` (glob's, where the pattern cannot
+        match it) its info is not asked for.
         """
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
         name, container, key = self._locate(path)
-        cached = None if prefix else self._cached_tree(name)
-        if cached is not None:
-            found = cached
-        elif self._backend(container).caps.recursive_list:
+        if self._backend(container).caps.recursive_list:
             token = self._listing_token()
             found, both = await self._list_recursive(name, container, key, prefix)
             if found and not prefix:
@@ -612,7 +462,9 @@ max_paths, skip_instance_cache
         found: dict[str, dict[str, Any]] = {}
         level, depth = [name], 1
         while level and (maxdepth is None or depth <= maxdepth):
-            listings = await asyncio.gather(*(self._ls(d, detail=True) for d in level))
+            listings = await asyncio.gather(
+                *(self._ls(d, detail=True, refresh=True) for d in level)
+            )
             level = []
             for listing in listings:
                 for info in listing:
@@ -753,13 +605,6 @@ max_paths, skip_instance_cache
             raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is a file", name)
         raise OSError(errno.EIO, f"{self.scheme} did not create the directory", name)
 
-    async def _dir_exists(self, name: str, backend: Backend) -> bool:
-        """Whether the directory ``name/`` exists, whatever a file of the same name does."""
-        try:
-            return (await backend.stat(name, directory=True)).is_dir
-        except (FileNotFoundError, NotADirectoryError):
-            return False
-
     # -- deleting ----------------------------------------------------------
 
     # -- copying and moving ------------------------------------------------
@@ -812,7 +657,7 @@ max_paths, skip_instance_cache
         if mode == "rb" and version is None:
             whole = await self._whole_at_open(name)
         if mode == "rb" and whole is None:
-            details = await self._info(name, version_id=version)
+            details = await self._info(name, version_id=version, refresh=True)
             if details["type"] != "file":
                 raise IsADirectoryError(errno.EISDIR, "is a directory", name)
         elif mode == "xb" and await self._exists(name):
@@ -920,6 +765,27 @@ max_paths, skip_instance_cache
         return int(self.ukey(path)[:32], 16)
 
 
+#: The calls in which what one path was found to be serves the rest (see one_call).
+scope_calls(
+    OpendalFileSystem,
+    (
+        "_copy",
+        "_mv",
+        "_put",
+        "_get",
+        "_rm",
+        "_cat",
+        "_pipe",
+        "_expand_path",
+        "_find",
+        "_glob",
+        "_du",
+        "_touch",
+        "_mkdir",
+        "_makedirs",
+        "open_async",
+    ),
+)
 mirror(
     OpendalFileSystem,
     extra=("mv", "rmdir", "touch", "modified", "created", "sign", "ukey", "object_version_info"),
@@ -936,23 +802,6 @@ def _unpickle_in_process_store(
     fs._store_process = owner
     fs._config_keys.clear()  # each later call checks the process again
     return fs
-
-
-def _listing_infos(backend: Backend, entries: list[Any], target: str) -> list[dict[str, Any]]:
-    """Info dicts of a directory's entries by name, without the directory itself
-    (``target``, its ``dir/`` key: some services list a directory inside itself)."""
-    infos = []
-    name = backend.name
-    for entry in entries:
-        path = entry.path  # each read of a field builds a new str
-        if path != target and path != "/":
-            infos.append(make_info(name(path), entry.metadata))
-    infos.sort(key=_by_name)
-    return infos
-
-
-def _by_name(info: dict[str, Any]) -> str:
-    return info["name"]
 
 
 def _write_options(kwargs: dict[str, Any], name: str) -> dict[str, Any]:

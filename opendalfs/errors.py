@@ -4,7 +4,7 @@ fsspec, pandas, zarr and pyarrow branch on ``FileNotFoundError``,
 ``IsADirectoryError`` and friends; OpenDAL's exceptions are not ``OSError``s at
 all, and its file objects raise a bare ``OSError`` whose text starts with the
 error kind. Every OpenDAL call in opendalfs goes through
-:class:`opendalfs._backend.Backend`, which raises :func:`translate`'s result, so
+``opendalfs._backend.Backend``, which raises ``translate``'s result, so
 none of them reaches a user untranslated.
 """
 
@@ -19,7 +19,6 @@ from opendal import exceptions as odx
 
 from opendalfs._capabilities import EXISTS_MEANS_PARENT_IS_FILE
 
-#: Every exception class the binding defines; they share no common base class.
 __all__ = [
     "MIN_SECRET_LENGTH",
     "OPENDAL_ERRORS",
@@ -34,6 +33,7 @@ __all__ = [
 OPENDAL_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls for cls in vars(odx).values() if isinstance(cls, type) and issubclass(cls, BaseException)
 )
+"""Every exception class ``opendal.exceptions`` defines; they share no common base class."""
 
 
 class OperationTimeout(TimeoutError):
@@ -97,14 +97,14 @@ def summary(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     return mask(text, secrets)
 
 
-#: The shortest secret value that :func:`mask` hides in a text.
 MIN_SECRET_LENGTH = 4
+"""The shortest secret value that ``mask`` hides in a text."""
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret value replaced by ``***``.
 
-    Values shorter than :data:`MIN_SECRET_LENGTH` are left alone: they turn up by
+    Values shorter than ``MIN_SECRET_LENGTH`` are left alone: they turn up by
     chance inside ordinary words (a secret ``b`` would make ``newbucket``
     ``new***ucket`` in every message), and a secret that short protects next to
     nothing. A repr still hides a secret option's value whatever its length.

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["MODES", "OpendalAsyncFile", "OpendalFile"]
 
 MODES = ("rb", "wb", "ab", "xb")
+"""The modes a file opens in: read, write, append, and create (``xb``: fails if it exists)."""
 
 #: What fsspec's file classes take besides the write options.
 FILE_OPTIONS = frozenset({"autocommit", "cache_type", "cache_options", "size"})
@@ -137,6 +138,8 @@ class _Download:
     async def _read_range(self, start: int, end: int) -> bytes:
         if self._whole is not None:
             return self._whole[start:end]
+        if end <= start:  # fsspec's async read past the end asks for (loc, size)
+            return b""
         use = self._reader_use
         if use is None:
             use = self._reader_use = self.fs._reader_use(self.path)
@@ -189,18 +192,19 @@ class _Download:
 
 
 class OpendalFile(_Download, _Upload, AbstractBufferedFile):
-    """A file on any OpenDAL service, opened with :meth:`OpendalFileSystem.open`.
+    """A file on any OpenDAL service, opened with ``OpendalFileSystem.open``.
 
     Reads fetch byte ranges into the fsspec cache chosen by ``cache_type``
     (``block_size`` and ``cache_options`` apply). The default, ``sequential``,
     fetches exactly what a read asks for, and reads ``block_size`` ahead only
     while reads follow one another; a file no larger than a block is fetched whole.
-    Opening costs at most one request: a small file on a network service (or in an
-    in-process store) that the listing cache does not know is fetched whole by it,
-    and read as it was then.
-    Otherwise the size and ETag come from one ``info`` (the cache first); where the
-    service can check an ETag, every read requires it, so a file replaced under an
-    open reader raises ``OSError(ESTALE)`` instead of mixing old and new bytes.
+    Opening costs one request, and always asks the store (never a cache), so a
+    file changed elsewhere is read as it is now: a small file on a network service
+    is fetched whole by it (an in-process store's file, whatever its size), and
+    read as it was then; otherwise one fresh ``info`` brings the size and ETag, and
+    where the service can check an ETag every read requires it, so a file replaced
+    under an open reader raises ``OSError(ESTALE)`` instead of mixing old and new
+    bytes.
 
     Writes take ``write_chunk`` and ``write_concurrent`` (defaults from the
     filesystem). A file left by an exception, or dropped unclosed, is discarded.
@@ -226,7 +230,9 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         write_block = self._setup_upload(fs, path, mode, kwargs)
         if block_size in (None, "default") and mode != "rb":
             block_size = write_block
-        kwargs.setdefault("cache_type", SequentialCache.name)
+        chosen_cache = kwargs.setdefault("cache_type", None)
+        if chosen_cache is None:
+            kwargs["cache_type"] = SequentialCache.name
         # One read at a time: caches such as "background" fetch from another thread,
         # and an OpenDAL reader takes one call at a time.
         self._reading = threading.Lock()
@@ -236,11 +242,17 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
         elif mode == "rb" and kwargs.get("size") is None:
             self.fs = fs
             whole = self._run(fs._whole_at_open, path)
-            if whole is not None:
+            if whole is None:
+                # Asked afresh: a size from a cache would end the reads of a file
+                # changed since at its old length.
+                self._details = fs.info(path, refresh=True)
+            elif chosen_cache is None:
                 # Every read is served from these bytes: fsspec's "all" cache holds them,
                 # and slices them without a call through the file's fetcher.
                 kwargs.update(size=len(whole), cache_type=AllBytes.name)
                 kwargs["cache_options"] = {"data": whole}
+            else:  # the cache asked for, filled from these bytes by its first reads
+                kwargs["size"] = len(whole)
         self._setup_download(None, version, whole)  # some caches read while fsspec's __init__ runs
         super().__init__(fs, path, mode, block_size=block_size, **kwargs)
         if mode == "rb" and whole is None and self.details["type"] != "file":
@@ -251,6 +263,7 @@ class OpendalFile(_Download, _Upload, AbstractBufferedFile):
             return self._run(self._read_range, start, end)
 
     def close(self) -> None:
+        """Close the file; one being written is finished and becomes visible now."""
         loop = self.fs.loop
         if getattr(self, "_reader", None) is not None and (
             self.fs.drives_sync_calls or (loop is not None and not loop.is_closed())
@@ -390,6 +403,7 @@ class OpendalAsyncFile(_Download, _Upload, AbstractAsyncStreamedFile):
         return await self._read_range(start, end)
 
     async def close(self) -> None:
+        """Close the file; one being written is finished and becomes visible now."""
         await self._drop_reader()
         if self.mode == "rb" or self.closed:
             await super().close()

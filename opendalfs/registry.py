@@ -418,5 +418,6 @@ SERVICE_CLASSES: dict[str, type[OpendalFileSystem]] = {
     "yandex-disk": YandexDiskFileSystem,
 }
 # END GENERATED
+"""The class of each OpenDAL service, by scheme (``"s3"``, ``"memory"`` …)."""
 
 __all__ = ["SERVICE_CLASSES", "register", *(cls.__name__ for cls in SERVICE_CLASSES.values())]

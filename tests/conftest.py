@@ -238,6 +238,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "own_services: parametrizes ``service`` itself, so --service does not choose"
     )
+    config.addinivalue_line(
+        "markers",
+        "listings_cache: the fs fixture keeps listings (the default only where a listing "
+        "costs a round trip)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -317,8 +322,11 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def fs(service: Service) -> OpendalFileSystem:
-    fs = service.filesystem()
+def fs(service: Service, request: pytest.FixtureRequest) -> OpendalFileSystem:
+    """The service's filesystem; with the ``listings_cache`` mark, one that keeps listings
+    whatever the service's default."""
+    keep = request.node.get_closest_marker("listings_cache") is not None
+    fs = service.filesystem(**({"use_listings_cache": True} if keep else {}))
     fs.invalidate_cache()
     return fs
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import fsspec.asyn
 import opendal
 
 from opendalfs._backend import Backend
@@ -57,3 +59,46 @@ DRIVERS = ("async", "blocking")
 def run(call: Coroutine[Any, Any, Any], driver: str) -> Any:
     """Run a backend call the way ``driver`` names."""
     return asyncio.run(call) if driver == "async" else drive(call)
+
+
+class AsyncAPI:
+    """An asynchronous filesystem's coroutines behind plain calls, so that one test body
+    runs through the async API: ``info(p)`` awaits ``fs._info(p)`` and ``open(p, mode)``
+    awaits ``fs.open_async(p, mode)``, each on fsspec's IO loop. Other attributes are
+    the filesystem's own."""
+
+    def __init__(self, fs: Any) -> None:
+        self.fs = fs
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.fs, f"_{name}", None)
+        if not inspect.iscoroutinefunction(method):
+            return getattr(self.fs, name)
+        return lambda *args, **kwargs: _on_io_loop(method(*args, **kwargs))
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> AsyncFileAPI:
+        return AsyncFileAPI(_on_io_loop(self.fs.open_async(path, mode, **kwargs)))
+
+
+class AsyncFileAPI:
+    """An async file's coroutines behind plain calls (``read``, ``write``, ``close``, and
+    ``with``); ``seek``/``tell`` and the rest are the file's own."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.f, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+        return lambda *args, **kwargs: _on_io_loop(attribute(*args, **kwargs))
+
+    def __enter__(self) -> AsyncFileAPI:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _on_io_loop(self.f.__aexit__(*exc))
+
+
+def _on_io_loop(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run_coroutine_threadsafe(coro, fsspec.asyn.get_loop()).result()

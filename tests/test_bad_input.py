@@ -736,6 +736,22 @@ def test_a_missing_bucket_does_not_exist(service, fs):
     assert fs.find(MISSING_BUCKET) == []
 
 
+@pytest.mark.parametrize("service", ["s3", "azblob", "gcs"], indirect=True)
+def test_reading_the_root_or_a_container_is_a_directory_error(service, fs):
+    """No bucket and no key (or the bucket alone) names a directory: reading it is
+    IsADirectoryError, an OSError as fsspec's callers expect; a missing bucket is
+    FileNotFoundError."""
+    option = fs.service_config.container_option
+    pinned = service.filesystem(skip_instance_cache=True, **{option: service.container})
+    for filesystem, name in ((fs, ""), (fs, service.container), (pinned, "")):
+        with pytest.raises(IsADirectoryError):
+            filesystem.open(name, "rb")
+        with pytest.raises(IsADirectoryError):
+            filesystem.cat_file(name)
+    with pytest.raises(FileNotFoundError):
+        fs.cat_file(MISSING_BUCKET)
+
+
 @pytest.mark.parametrize("service", FS, indirect=True)
 def test_names_that_are_not_utf8_on_disk(service, fs, root):
     """Files whose names are not UTF-8 (made by other programs) are listed under names

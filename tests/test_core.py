@@ -811,6 +811,7 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+@pytest.mark.listings_cache
 def test_listing_cache_stays_correct(fs, root, mutation):
     fs.pipe_file(f"{root}/d/f", b"1")
     fs.makedirs(f"{root}/d/e/empty")
@@ -824,6 +825,7 @@ def test_listing_cache_stays_correct(fs, root, mutation):
             assert fs.ls(name, detail=False) == fs.ls(name, detail=False, refresh=True)
 
 
+@pytest.mark.listings_cache
 def test_only_directory_listings_are_cached(fs, root):
     fs.pipe_file(f"{root}/f", b"1")
     fs.ls(f"{root}/f")
@@ -833,6 +835,7 @@ def test_only_directory_listings_are_cached(fs, root):
     assert cached_names(fs, root) == [f"{root}/f"]
 
 
+@pytest.mark.listings_cache
 def test_find_fills_the_listing_cache(fs, root, counting, service):
     """One recursive listing fills the cache of every directory below, whatever the
     maxdepth; a walk (FTP) caches each directory it lists, down to the maxdepth."""
@@ -912,6 +915,7 @@ def test_exists_on_a_missing_path_is_one_request(fs, root, counting, service):
     assert requests == (1 if one else 2), counting.calls
 
 
+@pytest.mark.listings_cache
 def test_cache_answers_info_without_requests(fs, root, counting):
     fs.pipe_file(f"{root}/f", b"1")
     fs.ls(root)
@@ -921,6 +925,7 @@ def test_cache_answers_info_without_requests(fs, root, counting):
     assert counting.calls == {}
 
 
+@pytest.mark.listings_cache
 def test_refresh_sees_changes_made_elsewhere(fs, root, service):
     fs.pipe_file(f"{root}/f", b"1")
     fs.ls(root)
@@ -977,9 +982,9 @@ def test_the_filesystem_caches_are_quick_ones_with_its_settings(service):
     fs = service.filesystem(listings_expiry_time=5, max_paths=10, skip_instance_cache=True)
     from opendalfs._listing_cache import QuickDirCache
 
-    for cache in (fs.dircache, fs._paths_seen):
-        assert type(cache) is QuickDirCache
-        assert (cache.listings_expiry_time, cache.max_paths) == (5, 10)
+    assert type(fs.dircache) is QuickDirCache
+    assert (fs.dircache.listings_expiry_time, fs.dircache.max_paths) == (5, 10)
+    assert fs.dircache.use_listings_cache  # an expiry asks for the cache, on any service
 
 
 # -- the async API ---------------------------------------------------------

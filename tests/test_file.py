@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from opendalfs._reading import OPEN_READS_WHOLE
+
 DATA = bytes(range(256)) * 1000  # 256 kB
 
 
@@ -220,23 +222,23 @@ def test_parts_cache_serves_known_data_only(fs, root):
 @pytest.mark.any_service
 def test_block_size_decides_the_request_size(fs, root, counting):
     fs.pipe_file(f"{root}/f", DATA)
-    stated(fs, f"{root}/f")
+    size = stated(fs, f"{root}/f")
     counting.log.clear()
-    with fs.open(f"{root}/f", "rb", cache_type="bytes", block_size=1000) as f:
+    with fs.open(f"{root}/f", "rb", size=size, cache_type="bytes", block_size=1000) as f:
         f.read(10)
     fetches = _fetches(counting)
     assert len(fetches) == 1
     assert fetches[0] <= 1010
 
 
-def stated(fs, path) -> None:
-    """Ask for ``path``'s info, so opening it knows its size and ETag already.
+def stated(fs, path) -> int:
+    """``path``'s size, to open it with (``size=``), so that the open fetches nothing.
 
     The counting tests are about the reads after open: a small file opened with
-    nothing known of it on a remote service is fetched whole by its open (see
-    tests/test_round_trips.py).
+    nothing given on a remote service (any file in an in-process store) is fetched
+    whole by its open (see tests/test_round_trips.py).
     """
-    fs.info(path)
+    return fs.info(path)["size"]
 
 
 def _fetches(counting) -> list[int]:
@@ -261,9 +263,9 @@ def _streamed(counting) -> tuple[int, int]:
 @pytest.mark.any_service
 def test_random_reads_fetch_what_they_read(fs, root, counting, service):
     fs.pipe_file(f"{root}/f", DATA)
-    stated(fs, f"{root}/f")
+    size = stated(fs, f"{root}/f")
     counting.log.clear()
-    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+    with fs.open(f"{root}/f", "rb", size=size, block_size=50_000) as f:
         for offset in (150_000, 20_000, 90_000, 5_000):
             f.seek(offset)
             assert f.read(1000) == DATA[offset : offset + 1000]
@@ -280,9 +282,9 @@ def test_random_reads_fetch_what_they_read(fs, root, counting, service):
 def test_a_sought_reader_fetches_pieces_of_about_the_reads_size(fs, root, counting, service):
     big = DATA * 8  # 2 MB
     fs.pipe_file(f"{root}/f", big)
-    stated(fs, f"{root}/f")
+    size = stated(fs, f"{root}/f")
     counting.log.clear()
-    with fs.open(f"{root}/f", "rb", cache_type="none") as f:
+    with fs.open(f"{root}/f", "rb", size=size, cache_type="none") as f:
         f.seek(1000)
         assert f.read(10) == big[1000:1010]
         f.seek(5000)
@@ -300,9 +302,9 @@ def test_a_sought_reader_fetches_pieces_of_about_the_reads_size(fs, root, counti
 @pytest.mark.any_service
 def test_small_sequential_reads_read_ahead(fs, root, counting):
     fs.pipe_file(f"{root}/f", DATA)
-    stated(fs, f"{root}/f")
+    size = stated(fs, f"{root}/f")
     counting.log.clear()
-    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+    with fs.open(f"{root}/f", "rb", size=size, block_size=50_000) as f:
         lines = [f.read(100) for _ in range(300)]
     assert b"".join(lines) == DATA[:30_000]
     # The first read fetches its 100 bytes; the read that follows it reads a block
@@ -314,9 +316,9 @@ def test_small_sequential_reads_read_ahead(fs, root, counting):
 @pytest.mark.any_service
 def test_large_sequential_reads_are_not_copied_through_a_cache(fs, root, counting):
     fs.pipe_file(f"{root}/f", DATA)
-    stated(fs, f"{root}/f")
+    size = stated(fs, f"{root}/f")
     counting.log.clear()
-    with fs.open(f"{root}/f", "rb", block_size=50_000) as f:
+    with fs.open(f"{root}/f", "rb", size=size, block_size=50_000) as f:
         assert [f.read(40_000) for _ in range(3)] == [
             DATA[i : i + 40_000] for i in range(0, 120_000, 40_000)
         ]
@@ -444,6 +446,19 @@ async def test_async_file_round_trip(service, root):
     assert await fs._cat_file(f"{root}/a") == DATA
 
 
+@pytest.mark.any_service
+@pytest.mark.asyncio
+async def test_async_file_read_past_the_end_is_empty(service, root):
+    """fsspec's async read past the end asks for a range that ends before it starts
+    (found by the model with the async API): it reads nothing, as a local file does."""
+    fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
+    await fs._pipe_file(f"{root}/a", b"abc")
+    async with await fs.open_async(f"{root}/a", "rb") as f:
+        f.seek(10)
+        assert await f.read() == b""
+        assert await f.read(5) == b""
+
+
 @pytest.mark.asyncio
 async def test_async_file_modes(service, root):
     fs = service.filesystem(asynchronous=True, skip_instance_cache=True)
@@ -484,11 +499,13 @@ def test_a_file_replaced_under_an_open_reader(fs, root, service):
         # Both writes within one second: an ETag made of a time in whole seconds
         # (wsgidav's) then cannot tell them apart, as the known gap says.
         time.sleep(1 - time.time() % 1)
-    fs.pipe_file(f"{root}/f", b"a" * 100_000)
-    stated(fs, f"{root}/f")  # else a remote service fetches the small file whole at open
+    # Larger than a remote service's open fetches whole: the open states it, and the
+    # reads require the ETag it saw. (An in-process store's open copies it whole.)
+    size = OPEN_READS_WHOLE + 100_000
+    fs.pipe_file(f"{root}/f", b"a" * size)
     with fs.open(f"{root}/f", "rb", block_size=10_000, cache_type="bytes") as f:
         assert f.read(10) == b"a" * 10
-        fs.pipe_file(f"{root}/f", b"b" * 100_000)
+        fs.pipe_file(f"{root}/f", b"b" * size)
         if service.read_if_match and "etag" in f.details:
             with pytest.raises(OSError) as caught:
                 f.seek(50_000)
@@ -501,6 +518,25 @@ def test_a_file_replaced_under_an_open_reader(fs, root, service):
         else:
             f.seek(50_000)
             assert f.read(10) == b"b" * 10  # no ETag to check: the new bytes, documented
+
+
+@pytest.mark.any_service
+@pytest.mark.parametrize(
+    "cache_type", ["bytes", "readahead", "blockcache", "first", "mmap", "background", "none"]
+)
+def test_the_cache_asked_for_is_the_files_cache(fs, root, cache_type):
+    """A small file fetched whole at open still gets the cache its opener asked for,
+    as fsspec and every peer give it (filled from the bytes the open fetched)."""
+    fs.pipe_file(f"{root}/f", DATA[:1000])
+    with fs.open(f"{root}/f", "rb", cache_type=cache_type, block_size=100) as f:
+        assert f.cache.name == cache_type
+        f.seek(500)
+        assert f.read(10) == DATA[500:510]
+        f.seek(0)
+        assert f.read() == DATA[:1000]
+    with fs.open(f"{root}/f", "rb") as f:
+        assert f.read(1) == DATA[:1]
+        assert f.cache.name in ("all", "sequential")  # ours: whole at open, or not
 
 
 @pytest.mark.any_service

@@ -13,7 +13,7 @@ import re
 import tempfile
 import warnings
 from importlib.metadata import entry_points
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -318,7 +318,25 @@ def test_upaths_own_memory_path_takes_targets_the_same_way():
             source.rename(target)
     moved = source.rename("/upath-rename/b.txt")
     assert moved.read_text() == "m"
+    for target in (UPath("/upath-rename/c.txt"), PurePosixPath("/upath-rename/d.txt")):
+        moved = moved.rename(target)  # a plain path object: absolute, as a string is
+        assert (moved.path, moved.read_text()) == (str(target), "m")
     moved.fs.rm("/upath-rename", recursive=True)
+
+
+@pytest.mark.parametrize("service", ["memory", "fs"], indirect=True)
+def test_rename_takes_an_absolute_path_object(service, root):
+    """``rename(UPath("/dir/b"))`` (or a ``PurePosixPath``) moves the file there, as
+    upath's MemoryPath does, instead of asking for a working directory."""
+    source = upath(service, f"{root}/a.txt")
+    source.write_text("moved")
+    for name in ("b.txt", "c.txt"):
+        kind = UPath if name == "b.txt" else PurePosixPath
+        target = source.rename(kind(f"/{root}/{name}"))
+        assert target == upath(service, f"{root}/{name}")
+        assert target.read_text() == "moved"
+        assert not source.exists()
+        source = target
 
 
 @on_services

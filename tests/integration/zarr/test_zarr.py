@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+if sys.version_info < (3, 11):
+    pytest.skip("zarr 3.1 and kerchunk need Python 3.11", allow_module_level=True)
 if os.environ.get("CI") != "true":  # under CI the integration extra must be installed
     pytest.importorskip("zarr", minversion="3")
 
