@@ -6,9 +6,12 @@ import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlparse
 
 import fsspec.asyn
 import opendal
+import pytest
+from faultproxy import FaultProxy
 
 from opendalfs._backend import Backend
 from opendalfs._capabilities import Capabilities
@@ -16,6 +19,24 @@ from opendalfs._sync import drive
 
 #: The secret key of :func:`s3_options`; no server ever checks it.
 S3_SECRET = "s3cr3t-value"
+
+
+def proxied_store(
+    servers: Any, scheme: str, config: pytest.Config, **proxy_options: Any
+) -> tuple[FaultProxy, Any, dict[str, Any]]:
+    """The object store ``scheme`` behind a :class:`~faultproxy.FaultProxy`: the proxy,
+    the running server, and the options that reach it through the proxy. Skips where
+    ``--service`` leaves the store out, or where it speaks HTTPS (the proxy cannot)."""
+    chosen = config.getoption("--service")
+    if chosen and scheme not in chosen:
+        pytest.skip(f"--service leaves {scheme} out")
+    running = servers(scheme)
+    endpoint = urlparse(running.options["endpoint"])
+    if endpoint.scheme != "http":
+        pytest.skip("the proxy speaks plain HTTP only")
+    proxy = FaultProxy((endpoint.hostname, endpoint.port), **proxy_options)
+    through = endpoint._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+    return proxy, running, {**running.options, "endpoint": through}
 
 
 def s3_options(port: int, **extra: Any) -> dict[str, Any]:

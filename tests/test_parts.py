@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from faultproxy import FaultProxy, kinds
+from helpers import proxied_store
 
 from opendalfs import OpendalFileSystem
 
@@ -85,20 +85,12 @@ def wire(
     request: pytest.FixtureRequest, servers: Any, pytestconfig: pytest.Config
 ) -> Iterator[Wire]:
     scheme = request.param
-    chosen = pytestconfig.getoption("--service")
-    if chosen and scheme not in chosen:
-        pytest.skip(f"--service leaves {scheme} out")
-    running = servers(scheme)
-    endpoint = urlparse(running.options["endpoint"])
-    if endpoint.scheme != "http":
-        pytest.skip("the proxy speaks plain HTTP only")
-    proxy = FaultProxy((endpoint.hostname, endpoint.port), delay=0.005)
-    through = endpoint._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+    proxy, running, through = proxied_store(servers, scheme, pytestconfig, delay=0.005)
     direct = OpendalFileSystem(scheme, **running.options, skip_instance_cache=True)
     yield Wire(
         proxy,
         scheme,
-        {**running.options, "endpoint": through},
+        through,
         direct,
         f"{running.container}/parts-{uuid.uuid4().hex[:12]}",
     )

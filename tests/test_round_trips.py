@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from faultproxy import FaultProxy, kinds
+from helpers import proxied_store
 
 from opendalfs import OpendalFileSystem
 from opendalfs._reading import OPEN_READS_WHOLE
@@ -58,16 +58,7 @@ def wire(
     request: pytest.FixtureRequest, servers: Any, pytestconfig: pytest.Config
 ) -> Iterator[Wire]:
     scheme = request.param
-    chosen = pytestconfig.getoption("--service")
-    if chosen and scheme not in chosen:
-        pytest.skip(f"--service leaves {scheme} out")
-    running = servers(scheme)
-    endpoint = urlparse(running.options["endpoint"])
-    if endpoint.scheme != "http":
-        pytest.skip("the proxy speaks plain HTTP only")
-    proxy = FaultProxy((endpoint.hostname, endpoint.port))
-    through = endpoint._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
-    options = {**running.options, "endpoint": through}
+    proxy, running, options = proxied_store(servers, scheme, pytestconfig)
     where = f"{running.container}/rt-{uuid.uuid4().hex[:12]}"
     yield Wire(proxy, scheme, options, where)
     proxy.close()
