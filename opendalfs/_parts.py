@@ -44,9 +44,10 @@ others.
 ``batch_size`` files at once (128 by default): with every big file's parts in
 flight too, that would be a thousand connections (past a common limit of 1024
 open files) and gigabytes held. So the parts of all downloads of one filesystem
-share ``read_concurrent`` :class:`Slots`, and the uploads of big local files share
-``write_concurrent``: each takes one slot per part it will have in flight. Small
-files (one request each) take none, and still go ``batch_size`` at once.
+share ``read_concurrent`` :class:`Slots`, and the uploads of big local files and
+big ``pipe_file`` values share ``write_concurrent``: each takes one slot per part it
+will have in flight. Small files (one request each) take none, and still go
+``batch_size`` at once.
 
 **Writes.** A write of more than ``write_chunk`` bytes goes up as a multipart
 upload of ``write_concurrent`` parts at once where the service writes in parts
@@ -70,6 +71,7 @@ from typing import IO, Any
 from fsspec.callbacks import Callback
 
 from opendalfs._capabilities import Capabilities
+from opendalfs._sync import blocking_mode
 
 
 def read_options(chunk: int, concurrent: int) -> dict[str, int]:
@@ -114,8 +116,10 @@ class Slots:
         """Hold ``wanted`` slots (at most the pool's size) while the block runs;
         yields how many. Slots are taken one holder at a time, so two holders
         waiting for the last slots cannot each keep the other waiting."""
-        if wanted < 1:
-            yield 0
+        if wanted < 1 or blocking_mode():
+            # Driven in the caller's thread (the blocking driver), a call cannot wait for
+            # slots; it is one call of that thread, and many-path work runs on a loop.
+            yield max(0, min(wanted, self.size))
             return
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)

@@ -10,6 +10,8 @@ import asyncio
 import errno
 import functools
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from glob import has_magic
 from typing import Any
 
@@ -256,16 +258,24 @@ class Transfers(Naming):
         creating = creates(mode, name)
         size = await asyncio.to_thread(os.path.getsize, lpath)
         callback.set_size(size)
-        parts = -(-size // self.write_chunk) if size > self.write_chunk else 0
         with open(lpath, "rb") as local:  # noqa: ASYNC230 - opening is instant; reads go to a thread
-            async with self._write_slots.take(parts) as concurrent:  # see opendalfs/_parts.py
+            async with self._upload_slots(size) as concurrent:
                 mode = "xb" if creating else "wb"
-                writer = await self._open_writer(name, mode, None, concurrent or None, **kwargs)
+                writer = await self._open_writer(name, mode, None, concurrent, **kwargs)
                 while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
                     await writer.write(chunk)
                     callback.relative_update(len(chunk))
                 await writer.close()
         self._written(name, "file")
+
+    @asynccontextmanager
+    async def _upload_slots(self, size: int) -> AsyncIterator[int | None]:
+        """Hold a slot for each part an upload of ``size`` bytes will have in flight,
+        while it runs (see opendalfs/_parts.py); yields its ``concurrent`` (None: the
+        default, for an upload of one part, which takes no slot)."""
+        parts = -(-size // self.write_chunk) if size > self.write_chunk else 0
+        async with self._write_slots.take(parts) as taken:
+            yield taken or None
 
     @functools.cached_property
     def _read_slots(self) -> _parts.Slots:

@@ -501,10 +501,11 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
                     f"{name}: pipe_file writes bytes-like data, not {type(value).__name__}"
                 )
             value = bytes(value)
-        options.update(
-            write_options(backend.caps, self.write_chunk, self.write_concurrent, len(value))
-        )
-        await backend.write(name, value, creating=creating, **options)
+        parts = write_options(backend.caps, self.write_chunk, self.write_concurrent, len(value))
+        async with self._upload_slots(len(value) if parts else 0) as concurrent:
+            if concurrent:
+                parts["concurrent"] = concurrent
+            await backend.write(name, value, creating=creating, **options, **parts)
         self._written(name, "file")
 
     async def _prepare_write(

@@ -234,9 +234,9 @@ def test_a_file_the_cache_knows_to_be_big_skips_the_first_get(wire: Wire) -> Non
 
 
 def test_a_tree_of_big_files_shares_the_parts_in_flight(wire: Wire, tmp_path: Path) -> None:
-    """``get`` and ``put`` run many files at once; their parts share ``read_concurrent``
-    and ``write_concurrent`` slots, so the connections stay bounded (each file still
-    makes one more request, a stat or its upload's start, outside the slots)."""
+    """``get``, ``put`` and ``pipe`` run many files at once; their parts share
+    ``read_concurrent`` and ``write_concurrent`` slots, so the connections stay bounded
+    (a download still makes a stat outside the slots)."""
     if wire.scheme == "gcs":
         pytest.skip("fake-gcs-server lacks the XML multipart upload API that OpenDAL uses")
     files = 4
@@ -254,6 +254,12 @@ def test_a_tree_of_big_files_shares_the_parts_in_flight(wire: Wire, tmp_path: Pa
     assert [(down / f"f{i}").read_bytes() == BIG_WRITE for i in range(files)] == [True] * files
     assert len(ranged(heads)) == 16 * files
     assert 1 < wire.proxy.most_in_flight <= CONCURRENT + files
+    # Big values piped at once share the upload slots too.
+    values = {wire.path(f"piped/f{i}"): BIG_WRITE for i in range(files)}
+    _, heads = wire.sent(lambda: wire.fs().pipe(values))
+    assert len([head for head in heads if _PART.search(head)]) == 4 * files
+    assert 1 < wire.proxy.most_in_flight <= CONCURRENT + 2
+    assert wire.direct.cat_file(wire.path("piped/f0")) == BIG_WRITE
 
 
 def write_file(fs: OpendalFileSystem, path: str, data: bytes) -> None:
