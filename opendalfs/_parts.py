@@ -54,7 +54,10 @@ upload of ``write_concurrent`` parts at once where the service writes in parts
 (OpenDAL's ``chunk``/``concurrent``); its RetryLayer retries each part alone.
 opendal 0.47's Python writer has no ``abort``, so an upload dropped part way
 leaves its parts on the service until its lifecycle rule removes them; nothing of
-it becomes visible.
+it becomes visible. Dropping the writer is what stops its parts, so code that
+writes deletes its reference to a writer before an exception leaves it: else the
+exception's traceback keeps the writer, and its connections, alive as long as the
+exception lives (in a notebook, until the next error).
 """
 
 from __future__ import annotations

@@ -155,8 +155,12 @@ class Transfers(Naming):
             await source.copy(name1, name2)
         else:
             writer = await self._open_writer(name2, "wb")
-            await source.copy_into(name1, writer, STREAM_CHUNK)
-            await writer.close()
+            try:
+                await source.copy_into(name1, writer, STREAM_CHUNK)
+                await writer.close()
+            except BaseException:
+                del writer  # see _parts: dropped now, not with the traceback
+                raise
         self._written(name2, "file")
         if renamed:
             self.invalidate_cache(name1)
@@ -262,10 +266,14 @@ class Transfers(Naming):
             async with self._upload_slots(size) as concurrent:
                 mode = "xb" if creating else "wb"
                 writer = await self._open_writer(name, mode, None, concurrent, **kwargs)
-                while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
-                    await writer.write(chunk)
-                    callback.relative_update(len(chunk))
-                await writer.close()
+                try:
+                    while chunk := await asyncio.to_thread(local.read, STREAM_CHUNK):
+                        await writer.write(chunk)
+                        callback.relative_update(len(chunk))
+                    await writer.close()
+                except BaseException:
+                    del writer  # see _parts: dropped now, not with the traceback
+                    raise
         self._written(name, "file")
 
     @asynccontextmanager

@@ -702,7 +702,11 @@ class OpendalFileSystem(Versioning, Reading, Deleting, Transfers, Lookup):
         if not caps.write_empty:
             writer = NonEmptyWriter(writer, name, self.scheme)
         if old is not None and not caps.append:
-            await backend.copy_into(name, writer, STREAM_CHUNK)
+            try:
+                await backend.copy_into(name, writer, STREAM_CHUNK)
+            except BaseException:
+                del writer  # see _parts: dropped now, not with the traceback
+                raise
         return writer
 
     # -- everything else ---------------------------------------------------
