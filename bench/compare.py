@@ -30,6 +30,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -171,7 +172,15 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
-    return info | versions()
+    return info | versions() | {"opendalfs_from": opendalfs_location()}
+
+
+def opendalfs_location() -> str:
+    """Where ``import opendalfs`` finds the code measured (``PYTHONPATH`` may name another
+    checkout); the workers inherit the driver's environment."""
+    spec = importlib.util.find_spec("opendalfs")
+    origin = spec.origin if spec is not None and spec.origin else "not installed"
+    return str(Path(origin).parent)
 
 
 def report(
@@ -200,6 +209,7 @@ def report(
         f"1-minute load average {load} (start / end); {noise(summaries)}."
     )
     print("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".")
+    print(f"- opendalfs measured from {info['opendalfs_from']}.")
     print(
         "- Seconds are medians over the rounds; x raw and x s3fs (fsspec's own filesystem "
         "on memory and fs) divide a contender's median by theirs; * marks a cell where "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -170,6 +170,31 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
         "peak RSS MiB",
         "+RSS MiB",
     ]
+
+    def cells(w: str, c: str, s: Summary) -> list[str]:
+        methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
+        requests = "—" if s.requests is None else f"{s.requests:g}"
+        return [
+            ratio_text(ratio(summaries, backend, w, c, RAW)),
+            ratio_text(ratio(summaries, backend, w, c, ref)),
+            ratio_text(ratio(summaries, backend, w, c, "obstore")),
+            f"{requests} ({methods})" if methods else requests,
+            *_memory(s),
+        ]
+
+    return markdown(head, _detail_rows(summaries, backend, workloads, contenders, len(head), cells))
+
+
+def _detail_rows(
+    summaries: dict,
+    backend: str,
+    workloads: list[str],
+    contenders: list[str],
+    width: int,
+    cells: Callable[[str, str, Summary], list[str]],
+) -> list[list[str]]:
+    """One row per workload and contender measured: the workload, the contender, the
+    median and the spread, then ``cells``; ``error`` where no round succeeded."""
     rows = []
     for w in workloads:
         for c in contenders:
@@ -177,25 +202,17 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
             if s is None:
                 continue
             if s.median is None:
-                rows.append([w, c, "error", "", "", "", "", "", "", ""])
+                rows.append([w, c, "error", *[""] * (width - 3)])
                 continue
-            methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
-            requests = "—" if s.requests is None else f"{s.requests:g}"
-            rows.append(
-                [
-                    w,
-                    c,
-                    seconds_text(s.median) + (f" ({len(s.errors)} failed)" if s.errors else ""),
-                    f"{seconds_text(s.low)}-{seconds_text(s.high)}",
-                    ratio_text(ratio(summaries, backend, w, c, RAW)),
-                    ratio_text(ratio(summaries, backend, w, c, ref)),
-                    ratio_text(ratio(summaries, backend, w, c, "obstore")),
-                    f"{requests} ({methods})" if methods else requests,
-                    f"{s.peak_rss_mib:.0f}",
-                    f"{max(0.0, s.delta_rss_mib):.0f}",
-                ]
-            )
-    return markdown(head, rows)
+            failed = f" ({len(s.errors)} failed)" if s.errors else ""
+            spread = f"{seconds_text(s.low)}-{seconds_text(s.high)}"
+            rows.append([w, c, seconds_text(s.median) + failed, spread, *cells(w, c, s)])
+    return rows
+
+
+def _memory(s: Summary) -> list[str]:
+    """Peak RSS and its growth during the timed call, in MiB."""
+    return [f"{s.peak_rss_mib:.0f}", f"{max(0.0, s.delta_rss_mib or 0.0):.0f}"]
 
 
 def _kinds(s: Summary) -> str:
@@ -282,29 +299,16 @@ def wire_details(
         "peak RSS MiB",
         "+RSS MiB",
     ]
-    rows = []
-    for w in workloads:
-        for c in contenders:
-            s = summaries.get((backend, w, c))
-            if s is None:
-                continue
-            if s.median is None:
-                rows.append([w, c, "error", "", "", "", "", "", ""])
-                continue
-            rows.append(
-                [
-                    w,
-                    c,
-                    seconds_text(s.median) + (f" ({len(s.errors)} failed)" if s.errors else ""),
-                    f"{seconds_text(s.low)}-{seconds_text(s.high)}",
-                    rate_text(s, _moved(w, sizes)).removesuffix(" MB/s"),
-                    _kinds(s),
-                    "—" if s.most_in_flight is None else str(s.most_in_flight),
-                    f"{s.peak_rss_mib:.0f}",
-                    f"{max(0.0, s.delta_rss_mib or 0.0):.0f}",
-                ]
-            )
-    return markdown(head, rows)
+
+    def cells(w: str, c: str, s: Summary) -> list[str]:
+        return [
+            rate_text(s, _moved(w, sizes)).removesuffix(" MB/s"),
+            _kinds(s),
+            "—" if s.most_in_flight is None else str(s.most_in_flight),
+            *_memory(s),
+        ]
+
+    return markdown(head, _detail_rows(summaries, backend, workloads, contenders, len(head), cells))
 
 
 #: boto3's TransferConfig defaults: 8 MiB parts, 10 threads.

@@ -127,10 +127,15 @@ def cat_file_big(s: Subject, z: Sizes, _: Any) -> int:
 
 
 def open_write_big(s: Subject, z: Sizes, _: Any) -> int:
-    with s.fs.open(s.out(data.BIG_KEY), "wb") as f:
-        for block in data.blocks(z.big_size, z.block):
-            f.write(block)
-    return z.big_size
+    return write_blocks(s.fs, s.out(data.BIG_KEY), z.big_size, z.block)
+
+
+def write_blocks(fs: Any, path: str, size: int, block: int) -> int:
+    """``size`` bytes through ``fs.open(path, "wb")`` in ``block``-sized writes."""
+    with fs.open(path, "wb") as f:
+        for piece in data.blocks(size, block):
+            f.write(piece)
+    return size
 
 
 def open_read_big(s: Subject, z: Sizes, _: Any) -> int:
@@ -362,10 +367,7 @@ def big_pipe_file(s: Subject, z: Sizes, blob: bytes) -> int:
 
 
 def big_open_write(s: Subject, z: Sizes, _: Any) -> int:
-    with s.fs.open(s.out(data.WIRE_KEY), "wb") as f:
-        for block in data.blocks(z.wire_size, z.block):
-            f.write(block)
-    return z.wire_size
+    return write_blocks(s.fs, s.out(data.WIRE_KEY), z.wire_size, z.block)
 
 
 def big_parquet(s: Subject, z: Sizes, _: Any) -> int:
