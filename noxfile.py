@@ -229,13 +229,16 @@ def bench(session: nox.Session) -> None:
     its ``--quick``). Name one benchmark first to give it its own arguments, e.g.
     ``nox -s bench -- compare --backend s3 --workload ls_large`` or
     ``nox -s bench -- file_throughput --size 512MiB``. compare.py's latency rows
-    (S3 behind a proxy that adds a 20 ms round trip) are part of both runs;
-    ``nox -s bench -- compare --quick --backend latency`` runs them alone. With several benchmarks,
+    (S3 behind a proxy that adds a 20 ms round trip) and its big-object rows (S3,
+    Azure Blob and GCS behind that proxy pacing each connection to 20 MB/s) are part
+    of both runs; ``nox -s bench -- compare --quick --backend latency`` (or
+    ``--backend bandwidth``) runs them alone. With several benchmarks,
     ``--json out.json`` writes ``out-file_throughput.json`` and ``out-compare.json``.
     The ``bench`` extra installs the contenders (s3fs, obstore, pyarrow, pandas,
-    dask, zarr) and moto. bench/README.md says what each one measures. The package
-    is installed editable, so running bench/compare.py straight from this
-    virtualenv later measures the working tree, never a stale copy.
+    dask, zarr, boto3 through moto), moto and fake-gcs-server. bench/README.md says
+    what each one measures. The package is installed editable, so running
+    bench/compare.py straight from this virtualenv later measures the working tree,
+    never a stale copy.
     """
     # The servers extra: consistency.py starts Azurite and fake-gcs-server too.
     session.install("-e", ".[bench,servers]")

@@ -8,7 +8,10 @@ fresh interpreters (``fsbench.runner`` says which measurements share one).
 opendalfs runs twice: through its sync API and, as ``opendalfs-async``, through
 its coroutines. The ``latency`` backend is S3 (moto) behind the tests' proxy,
 which holds every byte half a round trip each way (``--latency-ms``, 20 by
-default) and counts requests by kind: the latency rows. It prints markdown tables
+default) and counts requests by kind: the latency rows. The ``bandwidth`` backends
+(S3, Azure Blob, GCS) add a pace to each connection (``--pace-mb``, 20 MB/s) and
+move one big object, Parquet file or zarr array per row, boto3's TransferManager
+among the contenders: the big-object rows. It prints markdown tables
 of medians, ratios to raw OpenDAL, to s3fs (fsspec's own filesystem on memory and
 fs) and to obstore, HTTP requests on S3, peak RSS, and whether each of issue 11's
 targets holds; ``--json`` keeps every run.
@@ -20,12 +23,14 @@ Examples::
     python bench/compare.py --contender raw-opendal --contender opendalfs --json out.json
     python bench/compare.py --backend fs --workload zarr_read --workload dask_many
     python bench/compare.py --quick --backend latency --latency-ms 40
+    python bench/compare.py --backend bandwidth --pace-mb 20
     python bench/compare.py --list
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -37,7 +42,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from fsbench.backends import BACKENDS, DEFAULT_RTT_MS, LATENCY, for_backend
+from fsbench.backends import (
+    BACKENDS,
+    DEFAULT_PACE_MB,
+    DEFAULT_RTT_MS,
+    LATENCY,
+    WIRE,
+    for_backend,
+)
 from fsbench.contenders import CONTENDERS
 from fsbench.report import (
     BACKEND_TITLES,
@@ -48,9 +60,12 @@ from fsbench.report import (
     noise,
     overview,
     summarize,
+    wire,
+    wire_details,
+    wire_memory,
 )
 from fsbench.runner import Plan, run
-from fsbench.sizes import FULL, QUICK, Sizes, describe
+from fsbench.sizes import FULL, QUICK, Sizes, describe, describe_wire
 from fsbench.targets import evaluate, table
 from fsbench.workloads import LOOPBACK, WORKLOADS
 
@@ -65,6 +80,7 @@ PACKAGES = (
     "dask",
     "zarr",
     "moto",
+    "boto3",
 )
 
 
@@ -76,7 +92,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick", action="store_true", help="small sizes and 2 rounds: a few minutes on 2 cores"
     )
-    p.add_argument("--rounds", type=int, help="rounds per contender (default 5, --quick 2)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds per contender (default 5, --quick 2; big-object rows 3, --quick 1)",
+    )
     p.add_argument("--backend", action="append", choices=BACKENDS, help="default: all")
     p.add_argument("--workload", action="append", choices=list(WORKLOADS), help="default: all")
     p.add_argument(
@@ -101,6 +121,13 @@ def parser() -> argparse.ArgumentParser:
         help=f"round trip the latency backend's proxy adds (default {DEFAULT_RTT_MS:g})",
     )
     p.add_argument(
+        "--pace-mb",
+        type=float,
+        default=DEFAULT_PACE_MB,
+        metavar="MB",
+        help=f"each connection's pace on the bandwidth backends in MB/s ({DEFAULT_PACE_MB:g})",
+    )
+    p.add_argument(
         "--isolate",
         action="store_true",
         help="a fresh process for every measurement, small-object workloads too",
@@ -116,8 +143,10 @@ def list_choices(sizes: Sizes, quick: bool) -> None:
         only = []
         if w.backends != LOOPBACK:
             only.append(f"backends: {', '.join(w.backends)}")
-        if w.subjects is not None:
-            only.append(f"contenders: {', '.join(w.subjects)}")
+        if w.subjects is not None or w.only is not None:
+            only.append(f"contenders: {', '.join(w.subjects or w.only or ())}")
+        if not w.wanted(sizes):
+            only.append("left out at these sizes")
         text = w.describe(for_backend(sizes, LATENCY) if w.backends == (LATENCY,) else sizes)
         print(f"  {name:15} {text}" + (f"  ({'; '.join(only)})" if only else ""))
     print("contenders:")
@@ -143,7 +172,15 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
-    return info | versions()
+    return info | versions() | {"opendalfs_from": opendalfs_location()}
+
+
+def opendalfs_location() -> str:
+    """Where ``import opendalfs`` finds the code measured (``PYTHONPATH`` may name another
+    checkout); the workers inherit the driver's environment."""
+    spec = importlib.util.find_spec("opendalfs")
+    origin = spec.origin if spec is not None and spec.origin else "not installed"
+    return str(Path(origin).parent)
 
 
 def report(
@@ -165,13 +202,14 @@ def report(
         f"{x[0]:.1f}" if x else "?" for x in (info["load_average"], info["load_average_end"])
     )
     print(f"\n## Results ({'quick' if args.quick else 'full'} run, {wall / 60:.1f} min)\n")
-    if any(b != LATENCY for b in backends):
+    if any(b not in (LATENCY, *WIRE) for b in backends):
         print(f"- Sizes: {describe(sizes)}.")
     print(
         f"- Machine: {info['cpu_count']} CPUs, {info['platform']}, Python {info['python']}; "
         f"1-minute load average {load} (start / end); {noise(summaries)}."
     )
     print("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".")
+    print(f"- opendalfs measured from {info['opendalfs_from']}.")
     print(
         "- Seconds are medians over the rounds; x raw and x s3fs (fsspec's own filesystem "
         "on memory and fs) divide a contender's median by theirs; * marks a cell where "
@@ -195,7 +233,20 @@ def report(
         rows = measured_on(summaries, b, workloads, 1)
         if not rows:
             continue
-        print(f"\n### {BACKEND_TITLES[b].format(rtt=args.latency_ms)}\n")
+        print(f"\n### {BACKEND_TITLES[b].format(rtt=args.latency_ms, pace=args.pace_mb)}\n")
+        if b in WIRE:
+            print(f"- Sizes: {describe_wire(for_backend(sizes, b))}.")
+            print(
+                "- Each cell: median seconds and MB/s; the ratios divide opendalfs' median by "
+                "the other's (below 1: opendalfs is faster).\n"
+            )
+            print(wire(summaries, b, rows, cols, sizes))
+            print()
+            print(wire_details(summaries, b, rows, cols, sizes))
+            memory = wire_memory(summaries, b, sizes)
+            if memory:
+                print("\n" + memory)
+            continue
         if b == LATENCY:
             print(f"- Sizes: {describe(for_backend(sizes, b))}.")
             print(
@@ -233,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds is not None:
         if args.rounds < 1:
             raise SystemExit("--rounds must be at least 1")
-        sizes = replace(sizes, rounds=args.rounds)
+        sizes = replace(sizes, rounds=args.rounds, wire_rounds=args.rounds)
     if args.list:
         list_choices(sizes, args.quick)
         return
@@ -245,12 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"command: {shlex.join([sys.executable, *sys.argv])}", flush=True)
     started = time.perf_counter()
     plan = Plan(
-        workloads=args.workload or list(WORKLOADS),
+        workloads=args.workload or [w for w, spec in WORKLOADS.items() if spec.wanted(sizes)],
         contenders=args.contender or [n for n, c in CONTENDERS.items() if c.available()],
         sizes=sizes,
         isolate=args.isolate,
         timeout=args.timeout,
         rtt_ms=args.latency_ms,
+        pace_mb=args.pace_mb,
     )
     records = run(args.backend or list(BACKENDS), plan, args.fs_dir)
     wall = time.perf_counter() - started
@@ -264,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
                 "command": sys.argv,
                 "wall_seconds": wall,
                 "latency_ms": args.latency_ms,
+                "pace_mb": args.pace_mb,
             },
             "machine": info,
             "runs": records,

@@ -221,6 +221,55 @@ def touch_exists(s: AsyncSubject, z: Sizes, _: Any) -> int:
     return s.run(go())
 
 
+def big_cat_file(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    return len(s.run(s.fs._cat_file(s.path(data.WIRE_KEY))))
+
+
+def big_open_read(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        async with await s.fs.open_async(s.path(data.WIRE_KEY), "rb") as f:
+            return len(await f.read())
+
+    return s.run(go())
+
+
+def big_read_n(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> int:
+        total = 0
+        async with await s.fs.open_async(s.path(data.WIRE_KEY), "rb") as f:
+            while chunk := await f.read(workloads.WIRE_READ):
+                total += len(chunk)
+        return total
+
+    return s.run(go())
+
+
+def big_get_file(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    local = os.path.join(s.scratch, "got.bin")
+    s.run(s.fs._get_file(s.path(data.WIRE_KEY), local))
+    return os.path.getsize(local)
+
+
+def big_put_file(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    s.run(s.fs._put_file(os.path.join(s.local_dir, data.WIRE_LOCAL), s.out(data.WIRE_KEY)))
+    return z.wire_size
+
+
+def big_pipe_file(s: AsyncSubject, z: Sizes, blob: bytes) -> int:
+    s.run(s.fs._pipe_file(s.out(data.WIRE_KEY), blob))
+    return len(blob)
+
+
+def big_open_write(s: AsyncSubject, z: Sizes, _: Any) -> int:
+    async def go() -> None:
+        async with await s.fs.open_async(s.out(data.WIRE_KEY), "wb") as f:
+            for block in data.blocks(z.wire_size, z.block):
+                await f.write(block)
+
+    s.run(go())
+    return z.wire_size
+
+
 def glob(s: AsyncSubject, z: Sizes, _: Any) -> int:
     return len(s.run(s.fs._glob(s.path("parquet") + "/*.parquet")))
 

@@ -13,6 +13,12 @@ before the timer: the async API next to the sync one. The zarr workloads give
 their contenders a zarr store instead (:class:`ZarrSubject`): zarr's
 ``FsspecStore`` over an asynchronous opendalfs or s3fs, and zarr's own
 ``ObjectStore`` over obstore.
+
+The big-object rows (``bandwidth`` backends) add two yardsticks: raw OpenDAL
+reading with ``concurrent`` ranged requests of ``chunk`` bytes and writing parts
+as many at once (``raw-concurrent``), and boto3's ``TransferManager``
+(``download_file``, ``upload_file`` … with its default ``TransferConfig``: 10
+threads, 8 MiB parts), the S3 client that moves big objects fastest.
 """
 
 from __future__ import annotations
@@ -23,8 +29,22 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsbench.backends import LATENCY, BackendInfo, raw_operator
+from fsbench.backends import (
+    BANDWIDTH,
+    BANDWIDTH_AZBLOB,
+    BANDWIDTH_GCS,
+    LATENCY,
+    WIRE,
+    BackendInfo,
+    raw_operator,
+)
 from fsbench.data import WARMUP_DIR, WARMUP_KEY, WARMUP_MISSING, ZARR_WARMUP
+from fsbench.sizes import MiB
+
+#: ``raw-concurrent``'s reads: this many ranged requests at once, of ``RAW_CHUNK`` bytes;
+#: its writes: parts of ``RAW_CHUNK`` bytes, as many at once.
+RAW_CONCURRENT = 8
+RAW_CHUNK = 8 * MiB
 
 
 @dataclass
@@ -84,6 +104,8 @@ class RawSubject:
     scratch: str = ""
     #: Write options the service takes (multipart parts), as opendalfs passes them.
     write_options: dict[str, int] = field(default_factory=dict)
+    #: Read options of the big-object rows (``raw-concurrent``: parallel ranges).
+    read_options: dict[str, int] = field(default_factory=dict)
 
     def key(self, key: str) -> str:
         return self.prefix + key
@@ -151,6 +173,36 @@ class AsyncSubject:
 
 
 @dataclass
+class Boto3Subject:
+    """boto3's S3 client and the ``TransferConfig`` its transfers run with (defaults)."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    config: Any
+    token: str = ""
+    local_dir: str = ""
+    scratch: str = ""
+
+    def key(self, key: str) -> str:
+        return self.prefix + key
+
+    def out(self, key: str) -> str:
+        return self.key(f"out/{self.token}/{key}")
+
+    def warm_up(self) -> None:
+        from botocore.exceptions import ClientError
+
+        self.client.get_object(Bucket=self.bucket, Key=self.key(WARMUP_KEY))["Body"].read()
+        self.client.head_object(Bucket=self.bucket, Key=self.key(WARMUP_KEY))
+        self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.key(WARMUP_DIR) + "/")
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(WARMUP_MISSING))
+        except ClientError:
+            pass
+
+
+@dataclass
 class ZarrSubject:
     """A zarr store over the benchmark's root, for the zarr workloads.
 
@@ -192,6 +244,30 @@ def make_raw(info: BackendInfo) -> RawSubject:
     return subject
 
 
+def make_raw_concurrent(info: BackendInfo) -> RawSubject:
+    """Raw OpenDAL reading ``RAW_CONCURRENT`` ranges of ``RAW_CHUNK`` at once, and
+    writing parts of that size as many at once."""
+    subject = make_raw(info)
+    subject.read_options = {"concurrent": RAW_CONCURRENT, "chunk": RAW_CHUNK}
+    if subject.write_options:
+        subject.write_options = {"chunk": RAW_CHUNK, "concurrent": RAW_CONCURRENT}
+    return subject
+
+
+def make_boto3(info: BackendInfo) -> Boto3Subject:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=info.s3["endpoint"],
+        region_name=info.s3["region"],
+        aws_access_key_id=info.s3["access_key_id"],
+        aws_secret_access_key=info.s3["secret_access_key"],
+    )
+    return Boto3Subject(client, info.s3["bucket"], f"{info.root}/", TransferConfig())
+
+
 def _s3_root(info: BackendInfo) -> str:
     return f"{info.s3['bucket']}/{info.root}"
 
@@ -205,6 +281,9 @@ def _opendalfs(info: BackendInfo, asynchronous: bool = False) -> tuple[Any, str]
         return OpendalFileSystem("memory", **common), info.root
     if info.name == "fs":
         return OpendalFileSystem("fs", root=info.root, **common), ""
+    if info.service:  # Azure Blob, GCS: the container is the path's first segment
+        options = {k: v for k, v in info.options.items() if k not in ("container", "bucket")}
+        return OpendalFileSystem(info.service, **common, **options), f"{info.container}/{info.root}"
     s3 = {k: v for k, v in info.s3.items() if k != "bucket"}
     return OpendalFileSystem("s3", disable_config_load=True, **common, **s3), _s3_root(info)
 
@@ -361,7 +440,8 @@ class Contender:
     module: str
     make: Callable[[BackendInfo], Any]
     #: "sync": the fsspec bodies of :mod:`fsbench.workloads`; "async": those of
-    #: :mod:`fsbench.aio`; "raw": those of :mod:`fsbench.raw`.
+    #: :mod:`fsbench.aio`; "raw": those of :mod:`fsbench.raw`; "boto3": those of
+    #: :mod:`fsbench.boto`.
     api: str = "sync"
 
     def available(self) -> bool:
@@ -370,30 +450,40 @@ class Contender:
 
 RAW = "raw-opendal"
 ASYNC = "opendalfs-async"
+RAW_PARALLEL = "raw-concurrent"
+BOTO3 = "boto3"
+#: Backends every OpenDAL-based contender runs on.
+OPENDAL_BACKENDS = ("memory", "fs", "s3", LATENCY, *WIRE)
+#: S3 backends with a network between client and server.
+S3_REMOTE = ("s3", LATENCY, BANDWIDTH)
 
 #: In table order: the floor, the subject, then the others.
 CONTENDERS: dict[str, Contender] = {
     c.name: c
     for c in (
-        Contender(RAW, ("memory", "fs", "s3", LATENCY), "opendal", make_raw, api="raw"),
-        Contender("opendalfs", ("memory", "fs", "s3", LATENCY), "opendalfs", make_opendalfs),
-        Contender(
-            ASYNC,
-            ("memory", "fs", "s3", LATENCY),
-            "opendalfs",
-            make_opendalfs_async,
-            api="async",
-        ),
-        Contender("s3fs", ("s3", LATENCY), "s3fs", make_s3fs),
+        Contender(RAW, OPENDAL_BACKENDS, "opendal", make_raw, api="raw"),
+        Contender(RAW_PARALLEL, WIRE, "opendal", make_raw_concurrent, api="raw"),
+        Contender("opendalfs", OPENDAL_BACKENDS, "opendalfs", make_opendalfs),
+        Contender(ASYNC, OPENDAL_BACKENDS, "opendalfs", make_opendalfs_async, api="async"),
+        Contender("s3fs", S3_REMOTE, "s3fs", make_s3fs),
         Contender("fsspec-memory", ("memory",), "fsspec", make_fsspec_memory),
         Contender("fsspec-local", ("fs",), "fsspec", make_fsspec_local),
-        Contender("obstore", ("memory", "fs", "s3", LATENCY), "obstore", make_obstore),
-        Contender("pyarrow", ("fs", "s3", LATENCY), "pyarrow", make_pyarrow),
+        Contender("obstore", ("memory", "fs", *S3_REMOTE), "obstore", make_obstore),
+        Contender("pyarrow", ("fs", *S3_REMOTE), "pyarrow", make_pyarrow),
+        Contender(BOTO3, (BANDWIDTH,), "boto3", make_boto3, api="boto3"),
     )
 }
 
 #: The second yardstick per backend: s3fs on S3, fsspec's own filesystem elsewhere.
-REFERENCE = {"s3": "s3fs", LATENCY: "s3fs", "memory": "fsspec-memory", "fs": "fsspec-local"}
+REFERENCE = {
+    "s3": "s3fs",
+    LATENCY: "s3fs",
+    BANDWIDTH: "s3fs",
+    BANDWIDTH_AZBLOB: RAW_PARALLEL,
+    BANDWIDTH_GCS: RAW_PARALLEL,
+    "memory": "fsspec-memory",
+    "fs": "fsspec-local",
+}
 
 
 def fits(contender: str, backend: str) -> bool:

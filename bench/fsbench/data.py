@@ -36,6 +36,17 @@ ZARR_WARMUP = "zarr/warmup"
 MANY_DIR = "many"
 #: The directory tree that copy and get read (``put`` uploads a local twin of it).
 DIR_TREE = "dirtree"
+#: The big-object rows' object, Parquet file and zarr array, and the 1 GiB object.
+WIRE_KEY = "wire.bin"
+WIRE_PARQUET = "wire.parquet"
+WIRE_ZARR = "zarr/wire"
+HUGE_KEY = "huge.bin"
+#: The local file ``put_file`` uploads on the big-object rows (below the run's local dir).
+WIRE_LOCAL = "wire.bin"
+#: The columns of the big Parquet file a column-subset read asks for.
+WIRE_PARQUET_SUBSET = ("a", "c")
+#: Values along a row of the big zarr array's chunks (int32): 2,048 x 4 bytes.
+WIRE_ZARR_WIDTH = 2048
 
 
 def small_key(i: int) -> str:
@@ -198,6 +209,70 @@ def create_zarr(store: Any, name: str, sizes: Sizes, grid: int | None = None) ->
     )
 
 
+def wire_parquet_rows(sizes: Sizes) -> int:
+    """Rows of the big Parquet file: ``wire_size`` bytes of float64 values."""
+    per_group = sizes.wire_size // (8 * sizes.wire_columns * sizes.wire_row_groups)
+    return per_group * sizes.wire_row_groups
+
+
+def wire_parquet_blob(sizes: Sizes) -> bytes:
+    """One Parquet file of ``wire_row_groups`` row groups and ``wire_columns`` random
+    float64 columns (pyarrow's defaults otherwise: Snappy, which random values defeat)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = wire_parquet_rows(sizes)
+    rng = np.random.default_rng(SEED)
+    table = pa.table({name: rng.random(rows) for name in PARQUET_COLUMNS[: sizes.wire_columns]})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=rows // sizes.wire_row_groups)
+    return buf.getvalue()
+
+
+def wire_zarr_shape(sizes: Sizes) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(shape, chunks) of the big zarr array: ``wire_size`` bytes of int32 in chunks of
+    ``wire_zarr_chunk`` bytes, one chunk across."""
+    chunk_rows = sizes.wire_zarr_chunk // (4 * WIRE_ZARR_WIDTH)
+    chunks = max(1, sizes.wire_size // sizes.wire_zarr_chunk)
+    return (chunks * chunk_rows, WIRE_ZARR_WIDTH), (chunk_rows, WIRE_ZARR_WIDTH)
+
+
+def wire_zarr_values(sizes: Sizes) -> Any:
+    """The big zarr array's values: 0, 1, 2 … as int32."""
+    import numpy as np
+
+    shape, _ = wire_zarr_shape(sizes)
+    return np.arange(shape[0] * shape[1], dtype="int32").reshape(shape)
+
+
+def wire_zarr_count(sizes: Sizes) -> int:
+    """Values in the big zarr array."""
+    shape, _ = wire_zarr_shape(sizes)
+    return shape[0] * shape[1]
+
+
+def wire_zarr_sum(sizes: Sizes) -> int:
+    n = wire_zarr_count(sizes)
+    return n * (n - 1) // 2
+
+
+def create_wire_zarr(store: Any, name: str, sizes: Sizes) -> Any:
+    """An empty big zarr array at ``name``: zarr v3, chunks uncompressed."""
+    import zarr
+
+    shape, chunks = wire_zarr_shape(sizes)
+    return zarr.create_array(
+        store,
+        name=name,
+        shape=shape,
+        chunks=chunks,
+        dtype="int32",
+        compressors=None,
+        zarr_format=3,
+    )
+
+
 def local_file_name(i: int) -> str:
     return f"{i:03d}.bin"
 
@@ -261,6 +336,27 @@ def _zarr_array(name: str, sizes: Sizes, grid: int | None = None) -> Iterator[tu
         yield key, buffer.to_bytes()
 
 
+def _wire(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    yield WIRE_KEY, big_blob(sizes.wire_size)
+
+
+def _huge(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    yield HUGE_KEY, big_blob(sizes.huge_size)
+
+
+def _wire_parquet(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    yield WIRE_PARQUET, wire_parquet_blob(sizes)
+
+
+def _wire_zarr(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
+    from zarr.storage import MemoryStore
+
+    written: dict[str, Any] = {}
+    create_wire_zarr(MemoryStore(written), WIRE_ZARR, sizes)[...] = wire_zarr_values(sizes)
+    for key, buffer in written.items():
+        yield key, buffer.to_bytes()
+
+
 def _zarr(sizes: Sizes) -> Iterator[tuple[str, bytes]]:
     return _zarr_array(ZARR_ARRAY, sizes)
 
@@ -283,12 +379,21 @@ FIXTURES: dict[str, Fixture] = {
     "dirtree": _dir_tree,
     "zarr": _zarr,
     "zarr_warmup": _zarr_warmup,
+    "wire": _wire,
+    "huge": _huge,
+    "wire_parquet": _wire_parquet,
+    "wire_zarr": _wire_zarr,
 }
 
 
-def write_local_files(directory: str, sizes: Sizes) -> list[str]:
-    """The local files ``put`` uploads, made once per run, and the tree ``put`` of a
-    directory uploads (``DIR_TREE`` below ``directory``)."""
+def write_local_files(directory: str, sizes: Sizes, wire: bool = False) -> list[str]:
+    """The local files ``put`` uploads, made once per run, the tree ``put`` of a
+    directory uploads (``DIR_TREE`` below ``directory``) and, with ``wire``, the big
+    file of the big-object rows (``WIRE_LOCAL``)."""
+    if wire:
+        with open(os.path.join(directory, WIRE_LOCAL), "wb") as f:
+            for block in blocks(sizes.wire_size, 4 * MiB):
+                f.write(block)
     paths = []
     for i in range(sizes.transfer_count):
         path = os.path.join(directory, local_file_name(i))

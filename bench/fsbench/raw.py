@@ -9,6 +9,11 @@ put (one recursive listing, then every object at once). Large writes pass the
 multipart options opendalfs passes (``chunk``, ``concurrent``) where the service
 takes them. This is the
 floor opendalfs is held to, so nothing here does more work than it must.
+
+On the big-object rows every read passes the subject's ``read_options`` (none:
+one stream; ``raw-concurrent``: ranges at once) and every write its
+``write_options``; a read of a Parquet file reads the whole file, then parses it
+(a column subset too: the floor of moving the bytes, not of choosing them).
 """
 
 from __future__ import annotations
@@ -319,8 +324,68 @@ def glob(r: RawSubject, z: Sizes, _: Any) -> int:
     return sum(fnmatch.fnmatch(e.path, "*.parquet") for e in _files(r, "parquet"))
 
 
+def _wire_read(r: RawSubject, key: str) -> bytes:
+    return r.op.read(r.key(key), **r.read_options)
+
+
+def big_cat_file(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(_wire_read(r, data.WIRE_KEY))
+
+
+def big_read_n(r: RawSubject, z: Sizes, _: Any) -> int:
+    total = 0
+    with r.op.open(r.key(data.WIRE_KEY), "rb", **r.read_options) as f:
+        while chunk := f.read(workloads.WIRE_READ):
+            total += len(chunk)
+    return total
+
+
+def big_get_file(r: RawSubject, z: Sizes, _: Any) -> int:
+    local = Path(r.scratch, "got.bin")
+    local.write_bytes(_wire_read(r, data.WIRE_KEY))
+    return local.stat().st_size
+
+
+def big_put_file(r: RawSubject, z: Sizes, _: Any) -> int:
+    blob = Path(r.local_dir, data.WIRE_LOCAL).read_bytes()
+    r.op.write(r.out(data.WIRE_KEY), blob, **r.write_options)
+    return len(blob)
+
+
+def big_pipe_file(r: RawSubject, z: Sizes, blob: bytes) -> int:
+    r.op.write(r.out(data.WIRE_KEY), blob, **r.write_options)
+    return len(blob)
+
+
+def big_open_write(r: RawSubject, z: Sizes, _: Any) -> int:
+    with r.op.open(r.out(data.WIRE_KEY), "wb", **r.write_options) as f:
+        for block in data.blocks(z.wire_size, z.block):
+            f.write(bytes(block))
+    return z.wire_size
+
+
+def _wire_table(r: RawSubject, columns: list[str] | None = None) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.read_table(pa.py_buffer(_wire_read(r, data.WIRE_PARQUET)), columns=columns)
+
+
+def big_parquet(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(_wire_table(r).to_pandas())
+
+
+def big_parquet_columns(r: RawSubject, z: Sizes, _: Any) -> int:
+    return len(_wire_table(r, list(data.WIRE_PARQUET_SUBSET)).to_pandas())
+
+
+def big_parquet_arrow(r: RawSubject, z: Sizes, _: Any) -> int:
+    return _wire_table(r).num_rows
+
+
 #: Raw OpenDAL's body for every workload in :data:`fsbench.workloads.WORKLOADS`.
 RAW_BODIES: dict[str, RawBody] = {
     **bodies(globals()),
     "open_read_small": cat_one,  # the floor of open().read() is one read
+    "big_open_read": big_cat_file,
 }

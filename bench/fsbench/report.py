@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fsbench.contenders import ASYNC, RAW, REFERENCE
-from fsbench.sizes import Sizes
+from fsbench.contenders import ASYNC, BOTO3, RAW, RAW_PARALLEL, REFERENCE
+from fsbench.sizes import MiB, Sizes
 from fsbench.workloads import WORKLOADS
 
 BACKEND_TITLES = {
@@ -18,6 +18,18 @@ BACKEND_TITLES = {
     "latency": (
         "latency (moto behind a proxy that adds {rtt:g} ms a round trip; requests counted "
         "by kind at the proxy)"
+    ),
+    "bandwidth": (
+        "bandwidth: big objects (moto behind a proxy that adds {rtt:g} ms a round trip and "
+        "paces each connection to {pace:g} MB/s each way)"
+    ),
+    "bandwidth-azblob": (
+        "bandwidth-azblob: big objects on Azure Blob (Azurite behind the proxy: {rtt:g} ms, "
+        "{pace:g} MB/s a connection)"
+    ),
+    "bandwidth-gcs": (
+        "bandwidth-gcs: big objects on GCS (fake-gcs-server behind the proxy: {rtt:g} ms, "
+        "{pace:g} MB/s a connection)"
     ),
 }
 
@@ -37,6 +49,8 @@ class Summary:
     methods: dict[str, int] = field(default_factory=dict)
     peak_rss_mib: float | None = None
     delta_rss_mib: float | None = None
+    #: The most requests in flight at once, in any round (``bandwidth`` backends).
+    most_in_flight: int | None = None
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -62,13 +76,19 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], S
             s.methods = good[0].get("methods") or {}
             s.peak_rss_mib = max(r["peak_rss_mib"] for r in good)
             s.delta_rss_mib = max(r["delta_rss_mib"] for r in good)
+            flights = [r["most_in_flight"] for r in good if r.get("most_in_flight") is not None]
+            s.most_in_flight = max(flights) if flights else None
         out[key] = s
     return out
 
 
-def ratio(summaries: dict, backend: str, workload: str, a: str, b: str) -> float | None:
-    """Median of ``a`` over median of ``b``, when both were measured."""
-    x, y = summaries.get((backend, workload, a)), summaries.get((backend, workload, b))
+def ratio(
+    summaries: dict, backend: str, workload: str, a: str, b: str, b_workload: str | None = None
+) -> float | None:
+    """Median of ``a`` over median of ``b`` (on ``b_workload`` if given), when both were
+    measured."""
+    x = summaries.get((backend, workload, a))
+    y = summaries.get((backend, b_workload or workload, b))
     if x is None or y is None or x.median is None or not y.median:
         return None
     return x.median / y.median
@@ -150,6 +170,31 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
         "peak RSS MiB",
         "+RSS MiB",
     ]
+
+    def cells(w: str, c: str, s: Summary) -> list[str]:
+        methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
+        requests = "—" if s.requests is None else f"{s.requests:g}"
+        return [
+            ratio_text(ratio(summaries, backend, w, c, RAW)),
+            ratio_text(ratio(summaries, backend, w, c, ref)),
+            ratio_text(ratio(summaries, backend, w, c, "obstore")),
+            f"{requests} ({methods})" if methods else requests,
+            *_memory(s),
+        ]
+
+    return markdown(head, _detail_rows(summaries, backend, workloads, contenders, len(head), cells))
+
+
+def _detail_rows(
+    summaries: dict,
+    backend: str,
+    workloads: list[str],
+    contenders: list[str],
+    width: int,
+    cells: Callable[[str, str, Summary], list[str]],
+) -> list[list[str]]:
+    """One row per workload and contender measured: the workload, the contender, the
+    median and the spread, then ``cells``; ``error`` where no round succeeded."""
     rows = []
     for w in workloads:
         for c in contenders:
@@ -157,25 +202,17 @@ def details(summaries: dict, backend: str, workloads: list[str], contenders: lis
             if s is None:
                 continue
             if s.median is None:
-                rows.append([w, c, "error", "", "", "", "", "", "", ""])
+                rows.append([w, c, "error", *[""] * (width - 3)])
                 continue
-            methods = " ".join(f"{m}:{n}" for m, n in sorted(s.methods.items()))
-            requests = "—" if s.requests is None else f"{s.requests:g}"
-            rows.append(
-                [
-                    w,
-                    c,
-                    seconds_text(s.median) + (f" ({len(s.errors)} failed)" if s.errors else ""),
-                    f"{seconds_text(s.low)}-{seconds_text(s.high)}",
-                    ratio_text(ratio(summaries, backend, w, c, RAW)),
-                    ratio_text(ratio(summaries, backend, w, c, ref)),
-                    ratio_text(ratio(summaries, backend, w, c, "obstore")),
-                    f"{requests} ({methods})" if methods else requests,
-                    f"{s.peak_rss_mib:.0f}",
-                    f"{max(0.0, s.delta_rss_mib):.0f}",
-                ]
-            )
-    return markdown(head, rows)
+            failed = f" ({len(s.errors)} failed)" if s.errors else ""
+            spread = f"{seconds_text(s.low)}-{seconds_text(s.high)}"
+            rows.append([w, c, seconds_text(s.median) + failed, spread, *cells(w, c, s)])
+    return rows
+
+
+def _memory(s: Summary) -> list[str]:
+    """Peak RSS and its growth during the timed call, in MiB."""
+    return [f"{s.peak_rss_mib:.0f}", f"{max(0.0, s.delta_rss_mib or 0.0):.0f}"]
 
 
 def _kinds(s: Summary) -> str:
@@ -205,6 +242,110 @@ def latency(summaries: dict, backend: str, workloads: list[str], contenders: lis
             cells.append(f"{times}; {_kinds(s)}")
         rows.append([w, *cells])
     return markdown(head, rows)
+
+
+#: The yardsticks of the big-object rows' ratio columns (opendalfs' median over theirs).
+WIRE_YARDSTICKS = (BOTO3, "s3fs", "pyarrow", "obstore", RAW, RAW_PARALLEL)
+
+
+def rate_text(summary: Summary | None, moved: int) -> str:
+    """``73 MB/s``: the bytes a row moves over its median time."""
+    if summary is None or not summary.median:
+        return "—"
+    return f"{moved / summary.median / 1e6:.0f} MB/s"
+
+
+def wire(
+    summaries: dict, backend: str, workloads: list[str], contenders: list[str], sizes: Sizes
+) -> str:
+    """Per big-object row: each contender's median seconds and MB/s, then opendalfs'
+    (sync) ratios to the yardsticks measured here."""
+    yardsticks = [c for c in WIRE_YARDSTICKS if c in contenders]
+    head = ["row", *contenders, *(f"opendalfs x {c}" for c in yardsticks)]
+    rows = []
+    for w in workloads:
+        moved = _moved(w, sizes)
+        cells = []
+        for c in contenders:
+            s = summaries.get((backend, w, c))
+            cells.append(
+                _cell(s)
+                if s is None or s.median is None
+                else f"{_cell(s)} s, {rate_text(s, moved)}"
+            )
+        ratios = [ratio_text(ratio(summaries, backend, w, "opendalfs", c)) for c in yardsticks]
+        rows.append([w, *cells, *ratios])
+    return markdown(head, rows)
+
+
+def _moved(workload: str, sizes: Sizes) -> int:
+    moved = WORKLOADS[workload].moved
+    return moved(sizes) if moved else 0
+
+
+def wire_details(
+    summaries: dict, backend: str, workloads: list[str], contenders: list[str], sizes: Sizes
+) -> str:
+    """One row per big-object row and contender: spread, rate, requests by kind, the most
+    in flight at once, memory."""
+    head = [
+        "row",
+        "contender",
+        "median s",
+        "min-max s",
+        "MB/s",
+        "requests",
+        "most in flight",
+        "peak RSS MiB",
+        "+RSS MiB",
+    ]
+
+    def cells(w: str, c: str, s: Summary) -> list[str]:
+        return [
+            rate_text(s, _moved(w, sizes)).removesuffix(" MB/s"),
+            _kinds(s),
+            "—" if s.most_in_flight is None else str(s.most_in_flight),
+            *_memory(s),
+        ]
+
+    return markdown(head, _detail_rows(summaries, backend, workloads, contenders, len(head), cells))
+
+
+#: boto3's TransferConfig defaults: 8 MiB parts, 10 threads.
+BOTO3_PARTS = (8 * MiB, 10)
+
+
+def read_parts() -> tuple[int, int, str]:
+    """opendalfs' read part size and concurrency (its defaults), and where they came from."""
+    try:
+        from opendalfs._config import DEFAULT_READ_CHUNK, DEFAULT_READ_CONCURRENT
+    except ImportError:  # before parallel reads: the part size issue 26 suggests
+        return 8 * MiB, 8, "8 MiB x 8 assumed: this opendalfs has no read parts"
+    return DEFAULT_READ_CHUNK, DEFAULT_READ_CONCURRENT, "opendalfs' defaults"
+
+
+def memory_bound_mib(part: int, concurrency: int) -> float:
+    """Issue 26's bound on get_file's peak RSS: part size x concurrency x 3 + 100 MiB."""
+    return part * concurrency * 3 / MiB + 100
+
+
+def wire_memory(summaries: dict, backend: str, sizes: Sizes) -> str:
+    """The peak RSS of ``get_file`` of the huge object, each against its bound."""
+    lines = []
+    part, concurrency, source = read_parts()
+    bounds = {"opendalfs": (part, concurrency, source), BOTO3: (*BOTO3_PARTS, "TransferConfig")}
+    for c, (p, n, why) in bounds.items():
+        s = summaries.get((backend, "huge_get_file", c))
+        if s is None or s.peak_rss_mib is None:
+            continue
+        bound = memory_bound_mib(p, n)
+        verdict = "within" if s.peak_rss_mib <= bound else "over"
+        lines.append(
+            f"- get_file of {sizes.huge_size // MiB} MiB, {c}: peak RSS {s.peak_rss_mib:.0f} MiB "
+            f"(+{max(0.0, s.delta_rss_mib or 0.0):.0f} MiB over its start), {verdict} the bound "
+            f"{p // MiB} MiB x {n} x 3 + 100 MiB = {bound:.0f} MiB ({why})"
+        )
+    return "\n".join(lines)
 
 
 def noise(summaries: dict) -> str:

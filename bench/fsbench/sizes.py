@@ -49,6 +49,17 @@ class Sizes:
     tree_dirs: int = 4
     #: Rounds: every contender runs every workload this many times, interleaved.
     rounds: int = 5
+    #: The big-object rows (``bandwidth`` backends): the object most rows move, the
+    #: Parquet file (``wire_row_groups`` row groups of ``wire_columns`` float64 columns)
+    #: and the zarr array (chunks of ``wire_zarr_chunk`` bytes) are about this size.
+    wire_size: int = 128 * MiB
+    wire_row_groups: int = 8
+    wire_columns: int = 4
+    wire_zarr_chunk: int = 8 * MiB
+    #: The object whose ``get_file`` peak RSS is measured; 0 leaves that row out.
+    huge_size: int = 1024 * MiB
+    #: Rounds of the big-object rows, which move the most bytes of any.
+    wire_rounds: int = 3
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +86,9 @@ QUICK = replace(
     zarr_grid=16,
     many_files=40,
     rounds=2,
+    wire_size=32 * MiB,
+    huge_size=0,
+    wire_rounds=1,
 )
 
 
@@ -123,5 +137,16 @@ def describe(z: Sizes) -> str:
         f"{z.transfer_count} x {show_bytes(z.transfer_size)} get/put, "
         f"a zarr array of {show_count(zarr_chunks(z))} x {show_bytes(zarr_chunk_bytes(z))} "
         f"chunks, {show_count(z.many_files)} Parquet files of {show_count(z.many_rows)} rows, "
+        f"{z.rounds} round(s)"
+    )
+
+
+def describe_wire(z: Sizes) -> str:
+    """The big-object rows' sizes in one line."""
+    huge = f", get_file of {show_bytes(z.huge_size)} for peak RSS" if z.huge_size else ""
+    return (
+        f"a {show_bytes(z.wire_size)} object, a Parquet file of about that size "
+        f"({z.wire_row_groups} row groups x {z.wire_columns} float64 columns), a zarr array "
+        f"of about that size in {show_bytes(z.wire_zarr_chunk)} chunks{huge}, "
         f"{z.rounds} round(s)"
     )

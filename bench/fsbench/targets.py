@@ -1,4 +1,5 @@
-"""Issue 11's performance targets (and issue 6's RSS bound), and whether each holds in this run.
+"""Issues 11's and 26's performance targets (and issue 6's RSS bound), and whether each
+holds in this run.
 
 A target compares opendalfs' median (its sync API; zarr's ``FsspecStore`` over it
 on the zarr rows) with another contender's on a set of workloads
@@ -12,9 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fsbench.backends import LATENCY
-from fsbench.contenders import CONTENDERS, RAW
-from fsbench.report import markdown, ratio
+from fsbench.backends import BANDWIDTH, LATENCY, WIRE
+from fsbench.contenders import BOTO3, CONTENDERS, RAW
+from fsbench.report import markdown, memory_bound_mib, ratio, read_parts
 from fsbench.sizes import MiB
 from fsbench.workloads import WORKLOADS
 
@@ -43,7 +44,13 @@ class Target:
     workloads: tuple[str, ...]
     other: str
     limit: float
+    #: The other side's workload, where it is not the same row (boto3's download_file).
+    against: str | None = None
 
+
+#: Issue 26's rows that read a whole big object, and those that write one.
+WIRE_READS = ("big_cat_file", "big_get_file", "big_open_read")
+WIRE_WRITES = ("big_put_file", "big_open_write")
 
 TARGETS = (
     Target("memory", "one-by-one sync calls ≤ 2 x raw", ONE_BY_ONE, RAW, 2.0),
@@ -71,6 +78,36 @@ TARGETS = (
     Target("s3", "no row behind s3fs", ALL, "s3fs", 1.0),
     Target("s3", "no row behind upstream opendalfs", ALL, UPSTREAM, 1.0),
     Target("s3", "zarr: FsspecStore over opendalfs ≤ 1.1 x obstore's", ZARR, "obstore", 1.1),
+    Target(
+        BANDWIDTH,
+        "cat_file, get_file, open().read() no slower than boto3's download_file",
+        WIRE_READS,
+        BOTO3,
+        1.0,
+        against="big_get_file",
+    ),
+    Target(
+        BANDWIDTH,
+        "cat_file, get_file, open().read() ≥ 3 x s3fs's throughput",
+        WIRE_READS,
+        "s3fs",
+        1 / 3,
+    ),
+    Target(
+        BANDWIDTH,
+        "put_file, open('wb') no slower than boto3's upload_file",
+        WIRE_WRITES,
+        BOTO3,
+        1.0,
+        against="big_put_file",
+    ),
+    Target(
+        BANDWIDTH,
+        "pandas read_parquet of one big file no slower than pyarrow's own S3",
+        ("big_parquet",),
+        "pyarrow",
+        1.0,
+    ),
 )
 
 #: Write settings of opendalfs' ``open(..., "wb")`` (its defaults) and the RSS bound.
@@ -104,7 +141,7 @@ def judge(target: Target, summaries: dict, workloads: list[str]) -> Verdict:
     for w in target.workloads:
         if w not in workloads:
             continue
-        r = ratio(summaries, target.backend, w, "opendalfs", target.other)
+        r = ratio(summaries, target.backend, w, "opendalfs", target.other, target.against)
         if r is None:
             v.missing.append(w)
             continue
@@ -147,6 +184,25 @@ def judge_rss(summaries: dict, backends: list[str], big_size: int) -> list[Verdi
     return out
 
 
+def judge_huge_rss(summaries: dict) -> Verdict:
+    """opendalfs' peak RSS in ``get_file`` of the huge object against issue 26's bound."""
+    part, concurrency, _ = read_parts()
+    bound = memory_bound_mib(part, concurrency)
+    text = f"get_file peak RSS ≤ read part x concurrency x 3 + 100 MiB ({bound:g} MiB)"
+    v = Verdict(BANDWIDTH, text, None)
+    s = summaries.get((BANDWIDTH, "huge_get_file", "opendalfs"))
+    if s is None or s.peak_rss_mib is None:
+        v.missing.append("huge_get_file")
+        return v
+    v.checked = 1
+    v.worst = f"{s.peak_rss_mib:.0f} MiB"
+    v.measured.append(v.worst)
+    v.holds = s.peak_rss_mib <= bound
+    if not v.holds:
+        v.failing.append(v.worst)
+    return v
+
+
 def evaluate(
     summaries: dict, backends: list[str], workloads: list[str], big_size: int
 ) -> list[Verdict]:
@@ -158,8 +214,10 @@ def evaluate(
     ]
     if "open_write_big" in workloads:
         # On latency the workloads share a process: its peak is not the write's own.
-        own = [b for b in backends if b != LATENCY]
+        own = [b for b in backends if b not in (LATENCY, *WIRE)]
         verdicts += judge_rss(summaries, own, big_size)
+    if BANDWIDTH in backends and "huge_get_file" in workloads:
+        verdicts.append(judge_huge_rss(summaries))
     return verdicts
 
 

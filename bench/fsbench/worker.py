@@ -29,7 +29,13 @@ import traceback
 from typing import Any
 
 from fsbench import data
-from fsbench.backends import BackendInfo, count_requests, log_size, write_objects
+from fsbench.backends import (
+    BackendInfo,
+    count_requests,
+    log_size,
+    most_in_flight,
+    write_objects,
+)
 from fsbench.bindings import binding
 from fsbench.memory import current_rss_mib, peak_rss_mib, reset_peak_rss
 from fsbench.sizes import Sizes
@@ -83,6 +89,7 @@ def measure(
         cpu = _cpu_seconds() - cpu
         peak = peak_rss_mib()
         requests, methods, _ = count_requests(info, log_start)
+        in_flight = most_in_flight(info, log_start)
     finally:
         shutil.rmtree(subject.scratch, ignore_errors=True)
     expected = w.expect(sizes)
@@ -91,6 +98,7 @@ def measure(
         "cpu_seconds": cpu,
         "requests": requests if info.request_log else None,
         "methods": methods,
+        "most_in_flight": in_flight,
         "baseline_rss_mib": baseline,
         "start_rss_mib": start_rss,
         "peak_rss_mib": peak,

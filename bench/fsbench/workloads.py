@@ -13,6 +13,10 @@ list it among their backends: some of the others at small sizes, and the
 directory-level calls (``copy``, ``mv``, ``put``, ``get``, ``rm`` of a tree,
 ``info`` and ``isdir`` of a directory, ``touch``, ``glob``), whose cost on a
 distant store is the number of round trips they make in sequence.
+
+The big-object rows (``big_*``, ``huge_get_file``; the ``bandwidth`` backends:
+a delay and a pace per connection) move one big object, Parquet file or zarr
+array each, where the time is what parallel requests make of narrow connections.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsbench import data
-from fsbench.backends import LATENCY, BackendInfo
+from fsbench.backends import BANDWIDTH, BANDWIDTH_AZBLOB, LATENCY, WIRE, BackendInfo
 from fsbench.contenders import ZARR_STORES, Subject, ZarrSubject
 from fsbench.sizes import Sizes, show_bytes, show_count, zarr_chunk_bytes, zarr_chunks
 
@@ -56,6 +60,15 @@ class Workload:
     #: Where set, the only contenders it runs with, each with the subject it makes
     #: for this workload instead of its own.
     subjects: Mapping[str, Callable[[BackendInfo], Any]] | None = None
+    #: Where set, the only contenders that run it (with their own subjects).
+    only: tuple[str, ...] | None = None
+    #: Contenders that leave it out (pyarrow's chunked reads of a whole big object
+    #: through fsspec's wrapper: 256 KiB a request, minutes a round).
+    without: tuple[str, ...] = ()
+    #: Bytes it moves, where a rate (MB/s) says more than seconds: the big-object rows.
+    moved: Callable[[Sizes], int] | None = None
+    #: False where the sizes leave it out (``huge_get_file`` in ``--quick``).
+    wanted: Callable[[Sizes], bool] = lambda z: True
 
 
 # -- small objects, one by one and batched -------------------------------------
@@ -114,10 +127,15 @@ def cat_file_big(s: Subject, z: Sizes, _: Any) -> int:
 
 
 def open_write_big(s: Subject, z: Sizes, _: Any) -> int:
-    with s.fs.open(s.out(data.BIG_KEY), "wb") as f:
-        for block in data.blocks(z.big_size, z.block):
-            f.write(block)
-    return z.big_size
+    return write_blocks(s.fs, s.out(data.BIG_KEY), z.big_size, z.block)
+
+
+def write_blocks(fs: Any, path: str, size: int, block: int) -> int:
+    """``size`` bytes through ``fs.open(path, "wb")`` in ``block``-sized writes."""
+    with fs.open(path, "wb") as f:
+        for piece in data.blocks(size, block):
+            f.write(piece)
+    return size
 
 
 def open_read_big(s: Subject, z: Sizes, _: Any) -> int:
@@ -292,6 +310,253 @@ def touch_exists(s: Subject, z: Sizes, _: Any) -> int:
 
 def glob(s: Subject, z: Sizes, _: Any) -> int:
     return len(s.fs.glob(s.path("parquet") + "/*.parquet"))
+
+
+# -- the big-object rows: one object at the wire's speed -----------------------------------
+
+#: Bytes per ``read(n)`` and ``readinto`` call on the big-object rows.
+WIRE_READ = 16 * 2**20
+
+
+def big_cat_file(s: Subject, z: Sizes, _: Any) -> int:
+    return len(s.fs.cat_file(s.path(data.WIRE_KEY)))
+
+
+def big_open_read(s: Subject, z: Sizes, _: Any) -> int:
+    with s.fs.open(s.path(data.WIRE_KEY), "rb") as f:
+        return len(f.read())
+
+
+def big_read_n(s: Subject, z: Sizes, _: Any) -> int:
+    total = 0
+    with s.fs.open(s.path(data.WIRE_KEY), "rb") as f:
+        while chunk := f.read(WIRE_READ):
+            total += len(chunk)
+    return total
+
+
+def big_readinto(s: Subject, z: Sizes, _: Any) -> int:
+    total = 0
+    buffer = memoryview(bytearray(WIRE_READ))
+    with s.fs.open(s.path(data.WIRE_KEY), "rb") as f:
+        while n := f.readinto(buffer):
+            total += n
+    return total
+
+
+def big_get_file(s: Subject, z: Sizes, _: Any) -> int:
+    local = os.path.join(s.scratch, "got.bin")
+    s.fs.get_file(s.path(data.WIRE_KEY), local)
+    return os.path.getsize(local)
+
+
+def huge_get_file(s: Subject, z: Sizes, _: Any) -> int:
+    local = os.path.join(s.scratch, "huge.bin")
+    s.fs.get_file(s.path(data.HUGE_KEY), local)
+    return os.path.getsize(local)
+
+
+def big_put_file(s: Subject, z: Sizes, _: Any) -> int:
+    s.fs.put_file(os.path.join(s.local_dir, data.WIRE_LOCAL), s.out(data.WIRE_KEY))
+    return z.wire_size
+
+
+def big_pipe_file(s: Subject, z: Sizes, blob: bytes) -> int:
+    s.fs.pipe_file(s.out(data.WIRE_KEY), blob)
+    return len(blob)
+
+
+def big_open_write(s: Subject, z: Sizes, _: Any) -> int:
+    return write_blocks(s.fs, s.out(data.WIRE_KEY), z.wire_size, z.block)
+
+
+def big_parquet(s: Subject, z: Sizes, _: Any) -> int:
+    import pandas as pd
+
+    return len(pd.read_parquet(s.path(data.WIRE_PARQUET), filesystem=s.parquet_fs))
+
+
+def big_parquet_columns(s: Subject, z: Sizes, _: Any) -> int:
+    import pandas as pd
+
+    columns = list(data.WIRE_PARQUET_SUBSET)
+    return len(pd.read_parquet(s.path(data.WIRE_PARQUET), filesystem=s.parquet_fs, columns=columns))
+
+
+def big_parquet_arrow(s: Subject, z: Sizes, _: Any) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(s.path(data.WIRE_PARQUET), filesystem=s.parquet_fs).num_rows
+
+
+def big_zarr_read(s: ZarrSubject, z: Sizes, _: Any) -> int:
+    import zarr
+
+    array = zarr.open_array(s.store, path=data.WIRE_ZARR, mode="r", zarr_format=3)
+    return int(array[...].sum(dtype="int64"))
+
+
+def big_zarr_write(s: ZarrSubject, z: Sizes, values: Any) -> int:
+    array = data.create_wire_zarr(s.store, s.out("zarr"), z)
+    array[...] = values
+    return int(values.size)
+
+
+def _wire_row(
+    name: str,
+    describe: Callable[[Sizes], str],
+    fixtures: tuple[str, ...],
+    run: Body,
+    expect: Callable[[Sizes], int],
+    backends: tuple[str, ...] = (BANDWIDTH,),
+    moved: Callable[[Sizes], int] = lambda z: z.wire_size,
+    **options: Any,
+) -> Workload:
+    """A big-object row: its own process, on the ``bandwidth`` backends it names."""
+    return Workload(
+        name, describe, fixtures, run, expect, backends=backends, moved=moved, **options
+    )
+
+
+def _wire_text(what: str) -> Callable[[Sizes], str]:
+    return lambda z: what.format(size=show_bytes(z.wire_size), read=show_bytes(WIRE_READ))
+
+
+def _parquet_text(what: str) -> Callable[[Sizes], str]:
+    return lambda z: (
+        f"{what} of one Parquet file of {show_bytes(z.wire_size)}: "
+        f"{z.wire_row_groups} row groups x {z.wire_columns} columns"
+    )
+
+
+#: The big-object rows, which ``WORKLOADS`` holds with the others.
+WIRE_ROWS = (
+    _wire_row(
+        "big_cat_file",
+        _wire_text("cat_file of {size}"),
+        ("wire",),
+        big_cat_file,
+        lambda z: z.wire_size,
+        backends=WIRE,
+        without=("pyarrow",),
+    ),
+    _wire_row(
+        "big_open_read",
+        _wire_text("open('rb').read() of {size}"),
+        ("wire",),
+        big_open_read,
+        lambda z: z.wire_size,
+    ),
+    _wire_row(
+        "big_read_n",
+        _wire_text("open('rb') and read({read}) calls, {size}"),
+        ("wire",),
+        big_read_n,
+        lambda z: z.wire_size,
+        without=("pyarrow",),
+    ),
+    _wire_row(
+        "big_readinto",
+        _wire_text("open('rb') and readinto a {read} buffer, {size}"),
+        ("wire",),
+        big_readinto,
+        lambda z: z.wire_size,
+        without=("pyarrow",),
+    ),
+    _wire_row(
+        "big_get_file",
+        _wire_text("get_file of {size} to a local file"),
+        ("wire",),
+        big_get_file,
+        lambda z: z.wire_size,
+        backends=WIRE,
+    ),
+    _wire_row(
+        "big_put_file",
+        _wire_text("put_file of a local file of {size}"),
+        (),
+        big_put_file,
+        lambda z: z.wire_size,
+        backends=(BANDWIDTH, BANDWIDTH_AZBLOB),  # fake-gcs-server has no multipart
+        writes=("",),
+    ),
+    _wire_row(
+        "big_pipe_file",
+        _wire_text("pipe_file of {size}"),
+        (),
+        big_pipe_file,
+        lambda z: z.wire_size,
+        writes=("",),
+        prepare=lambda z: data.big_blob(z.wire_size),
+        without=("pyarrow",),
+    ),
+    _wire_row(
+        "big_open_write",
+        lambda z: f"open('wb'): {show_bytes(z.wire_size)} in {show_bytes(z.block)} writes",
+        (),
+        big_open_write,
+        lambda z: z.wire_size,
+        writes=("",),
+        without=("pyarrow",),
+    ),
+    _wire_row(
+        "big_parquet",
+        _parquet_text("pandas read_parquet"),
+        ("wire_parquet",),
+        big_parquet,
+        data.wire_parquet_rows,
+    ),
+    _wire_row(
+        "big_parquet_columns",
+        lambda z: (
+            _parquet_text("pandas read_parquet")(z)
+            + f", {len(data.WIRE_PARQUET_SUBSET)} columns of them"
+        ),
+        ("wire_parquet",),
+        big_parquet_columns,
+        data.wire_parquet_rows,
+        moved=lambda z: z.wire_size * len(data.WIRE_PARQUET_SUBSET) // z.wire_columns,
+    ),
+    _wire_row(
+        "big_parquet_arrow",
+        _parquet_text("pyarrow.parquet.read_table"),
+        ("wire_parquet",),
+        big_parquet_arrow,
+        data.wire_parquet_rows,
+    ),
+    _wire_row(
+        "big_zarr_read",
+        lambda z: (
+            f"zarr read of {show_bytes(z.wire_size)} in chunks of {show_bytes(z.wire_zarr_chunk)}"
+        ),
+        ("wire_zarr", "zarr_warmup"),
+        big_zarr_read,
+        data.wire_zarr_sum,
+        subjects=ZARR_STORES,
+    ),
+    _wire_row(
+        "big_zarr_write",
+        lambda z: (
+            f"zarr write of {show_bytes(z.wire_size)} in chunks of {show_bytes(z.wire_zarr_chunk)}"
+        ),
+        ("zarr_warmup",),
+        big_zarr_write,
+        data.wire_zarr_count,
+        writes=("zarr",),
+        prepare=data.wire_zarr_values,
+        subjects=ZARR_STORES,
+    ),
+    _wire_row(
+        "huge_get_file",
+        lambda z: f"get_file of {show_bytes(z.huge_size)}: peak RSS",
+        ("huge",),
+        huge_get_file,
+        lambda z: z.huge_size,
+        moved=lambda z: z.huge_size,
+        only=("opendalfs", "boto3"),
+        wanted=lambda z: z.huge_size > 0,
+    ),
+)
 
 
 def local_files(directory: str) -> int:
@@ -625,6 +890,7 @@ WORKLOADS: dict[str, Workload] = {
             glob,
             lambda z: z.parquet_files,
         ),
+        *WIRE_ROWS,
     )
 }
 
